@@ -1,0 +1,67 @@
+import { GENESIS_HASH, eventHash, evolve, initialState, userStreamId, decide } from '../domain/index.js';
+import type { LedgerEvent, UserCommand, UserState } from '../domain/index.js';
+import { ConcurrencyError, type NewEvent, type RecordedEvent } from '../eventstore/port.js';
+import type { Actor, LedgerDeps } from './context.js';
+
+const MAX_ATTEMPTS = 50;
+
+export function foldUser(events: RecordedEvent[]): UserState {
+  return events.reduce((state, event) => evolve(state, event as unknown as LedgerEvent), initialState());
+}
+
+export async function loadUser(deps: LedgerDeps, username: string): Promise<UserState> {
+  return foldUser(await deps.store.readStream(userStreamId(username)));
+}
+
+export interface Executed {
+  state: UserState;
+  events: LedgerEvent[];
+  position: bigint | null;
+}
+
+/**
+ * The write path: load the user's stream, decide, chain the hashes, append with the revision
+ * we decided on. A lost race reloads and decides again, so the loser sees the winner's events
+ * (20 racing `token create bob` end as one token and 19 "already exists").
+ */
+export async function execute(
+  deps: LedgerDeps,
+  username: string,
+  actor: Actor,
+  command: (now: string, state: UserState) => UserCommand,
+): Promise<Executed> {
+  const streamId = userStreamId(username);
+  const correlationId = actor.correlationId ?? deps.newId();
+  for (let attempt = 1; ; attempt++) {
+    const history = await deps.store.readStream(streamId);
+    const state = foldUser(history);
+    const now = deps.clock().toISOString();
+    const events = decide(command(now, state), state, username);
+    if (events.length === 0) return { state, events, position: null };
+    const last = history.at(-1);
+    let prevHash = last ? String(last.metadata.hash) : GENESIS_HASH;
+    let revision = last ? last.revision : -1n;
+    const envelopes: NewEvent[] = events.map((event) => {
+      revision += 1n;
+      const metadata: Record<string, unknown> = {
+        eventId: deps.newId(),
+        actor: actor.actor,
+        channel: actor.channel,
+        source: actor.source,
+        at: now,
+        correlationId,
+        prevHash,
+      };
+      metadata.hash = eventHash({ streamId, revision, type: event.type, data: event.data, metadata });
+      prevHash = metadata.hash as string;
+      return { type: event.type, data: event.data, metadata };
+    });
+    try {
+      const result = await deps.store.append(streamId, envelopes, last ? last.revision : 'no_stream');
+      await deps.afterAppend(result.position);
+      return { state: events.reduce(evolve, state), events, position: result.position };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}

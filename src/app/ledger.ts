@@ -1,0 +1,72 @@
+import { loadSettings, type Settings } from '../config.js';
+import { openEventStore } from '../eventstore/open.js';
+import type { EventStore } from '../eventstore/port.js';
+import { cliActor, defaultDeps, type Actor, type LedgerDeps } from './context.js';
+import { listTokens, listUsers, verifyKey } from './queries.js';
+import { issueToken, revokeToken, rotateToken, type IssueTokenInput, type RevokeTokenInput, type RotateTokenInput } from './tokens.js';
+import { registerUser, setActive, setFlags, setPassword, type RegisterUserInput } from './users.js';
+
+/**
+ * The service API: one object per open event store. Every write returns once it is in the log
+ * (and, when a projection is attached, once the projection reflects it).
+ */
+export class Ledger {
+  constructor(
+    readonly deps: LedgerDeps,
+    readonly actor: Actor = cliActor(),
+  ) {}
+
+  get store(): EventStore {
+    return this.deps.store;
+  }
+
+  /** The same ledger acting for someone else (an HTTP caller, say). */
+  as(actor: Actor): Ledger {
+    return new Ledger(this.deps, actor);
+  }
+
+  registerUser(input: RegisterUserInput) {
+    return registerUser(this.deps, this.actor, input);
+  }
+  setPassword(username: string, password: string | null) {
+    return setPassword(this.deps, this.actor, username, password);
+  }
+  deactivateUser(username: string) {
+    return setActive(this.deps, this.actor, username, false);
+  }
+  activateUser(username: string) {
+    return setActive(this.deps, this.actor, username, true);
+  }
+  setUserFlags(username: string, flags: { isStaff?: boolean; isSuperuser?: boolean }) {
+    return setFlags(this.deps, this.actor, username, flags);
+  }
+  issueToken(input: IssueTokenInput) {
+    return issueToken(this.deps, this.actor, input);
+  }
+  rotateToken(input: RotateTokenInput) {
+    return rotateToken(this.deps, this.actor, input);
+  }
+  revokeToken(input: RevokeTokenInput) {
+    return revokeToken(this.deps, this.actor, input);
+  }
+  listUsers() {
+    return listUsers(this.deps.store);
+  }
+  listTokens(options: { username?: string; at?: string } = {}) {
+    return listTokens(this.deps.store, options);
+  }
+  /** Whether a key is valid now (or at `at`), computed from the log alone. */
+  verifyKey(key: string, at: Date = this.deps.clock()) {
+    return verifyKey(this.deps.store, this.deps.tokenPrefix, key, at);
+  }
+  close(): Promise<void> {
+    return this.deps.store.close();
+  }
+}
+
+/** Opens the ledger the settings (flags, then environment, then defaults) describe. */
+export async function openLedger(options: { settings?: Settings; actor?: Actor } = {}): Promise<Ledger> {
+  const settings = options.settings ?? loadSettings();
+  const store = await openEventStore(settings.store);
+  return new Ledger(defaultDeps(store, settings.tokenPrefix), options.actor);
+}

@@ -1,0 +1,125 @@
+import { digestKey, generateKey, keyPrefixOf, type TokenFormat, type TokenKind, type TokenState } from '../domain/index.js';
+import type { PresentUser } from '../domain/index.js';
+import type { Actor, LedgerDeps } from './context.js';
+import { execute } from './execute.js';
+import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
+
+export interface TokenView {
+  username: string;
+  tokenId: string;
+  name: string;
+  kind: TokenKind;
+  format: TokenFormat;
+  keyPrefix: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastRotatedAt: string | null;
+  graceUntil: string | null;
+  scopes: string[];
+  description: string | null;
+}
+
+/** What may be shown of a token: the first 8 characters of its key, never the key or its digest. */
+export function tokenView(username: string, token: TokenState): TokenView {
+  return {
+    username,
+    tokenId: token.tokenId,
+    name: token.name,
+    kind: token.kind,
+    format: token.format,
+    keyPrefix: token.keyPrefix,
+    createdAt: token.createdAt,
+    expiresAt: token.expiresAt,
+    lastRotatedAt: token.lastRotatedAt,
+    graceUntil: token.previous?.graceUntil ?? null,
+    scopes: token.scopes,
+    description: token.description,
+  };
+}
+
+export interface IssueTokenInput {
+  username: string;
+  name?: string;
+  reset?: boolean;
+  /** A duration such as `90d`; `0` or absent: no expiry. */
+  expiresIn?: string | null;
+  /** Or an absolute lifetime in ms (logins use this). */
+  ttlMs?: number | null;
+  scopes?: string[];
+  description?: string | null;
+  format?: TokenFormat;
+  kind?: TokenKind;
+  loginLimit?: number | null;
+}
+
+/** The one moment a key exists in clear: returned to the caller, stored nowhere. */
+export interface IssuedToken {
+  key: string;
+  token: TokenView;
+}
+
+export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTokenInput): Promise<IssuedToken> {
+  const username = parse(usernameSchema, input.username, 'username');
+  const name = parse(tokenNameSchema, input.name ?? 'default', 'name');
+  const scopes = [...new Set((input.scopes ?? []).map((s) => parse(scopeSchema, s, 'scope')))];
+  const ttl = input.ttlMs ?? (input.expiresIn ? parseDurationInput(input.expiresIn, 'expires-in') : 0);
+  const format = input.format ?? 'tl';
+  const key = generateKey(format, deps.tokenPrefix, deps.random);
+  const tokenId = deps.newId();
+  const { state } = await execute(deps, username, actor, (now) => ({
+    type: 'IssueToken',
+    data: {
+      tokenId,
+      name,
+      kind: input.kind ?? 'named',
+      format,
+      digest: digestKey(key),
+      keyPrefix: keyPrefixOf(key),
+      scopes,
+      description: input.description ?? null,
+      expiresAt: ttl > 0 ? new Date(Date.parse(now) + ttl).toISOString() : null,
+      reset: input.reset ?? false,
+      loginLimit: input.loginLimit ?? null,
+      now,
+    },
+  }));
+  return { key, token: tokenView(username, (state as PresentUser).tokens[name]!) };
+}
+
+export interface RotateTokenInput {
+  username: string;
+  name?: string;
+  grace?: string | null;
+}
+
+export async function rotateToken(deps: LedgerDeps, actor: Actor, input: RotateTokenInput): Promise<IssuedToken> {
+  const username = parse(usernameSchema, input.username, 'username');
+  const name = parse(tokenNameSchema, input.name ?? 'default', 'name');
+  const graceMs = input.grace ? parseDurationInput(input.grace, 'grace') : 0;
+  let key = '';
+  const { state } = await execute(deps, username, actor, (now, current) => {
+    // A rotated key keeps the format of the token it replaces (a DRF key stays a DRF key).
+    const format = (current.exists && current.tokens[name]?.format) || 'tl';
+    key = generateKey(format, deps.tokenPrefix, deps.random);
+    return { type: 'RotateToken', data: { name, digest: digestKey(key), keyPrefix: keyPrefixOf(key), graceMs, now } };
+  });
+  return { key, token: tokenView(username, (state as PresentUser).tokens[name]!) };
+}
+
+export interface RevokeTokenInput {
+  username: string;
+  name?: string;
+  all?: boolean;
+  reason?: string | null;
+}
+
+/** Revokes one token (by name, `default` when none is given) or all of a user's tokens. */
+export async function revokeToken(deps: LedgerDeps, actor: Actor, input: RevokeTokenInput): Promise<{ revoked: string[] }> {
+  const username = parse(usernameSchema, input.username, 'username');
+  const name = input.all ? null : parse(tokenNameSchema, input.name ?? 'default', 'name');
+  const { events } = await execute(deps, username, actor, (now) => ({
+    type: 'RevokeToken',
+    data: { name, all: input.all ?? false, reason: input.reason ?? null, now },
+  }));
+  return { revoked: events.flatMap((e) => (e.type === 'TokenRevoked' ? [e.data.name] : [])) };
+}

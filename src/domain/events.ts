@@ -1,0 +1,93 @@
+import type { TokenFormat } from './token-format.js';
+
+/** Through what a change was made. */
+export type Channel = 'cli' | 'http' | 'admin' | 'import';
+
+/** Who, through what, from where, when, and which request: attached to every event. */
+export interface EventContext {
+  actor: string;
+  channel: Channel;
+  source: string;
+  at: string;
+  correlationId: string;
+}
+
+/** What the log stores beside the data: the context plus the hash chain of the stream. */
+export interface EventMetadata extends EventContext {
+  eventId: string;
+  prevHash: string;
+  hash: string;
+}
+
+export type TokenKind = 'named' | 'login';
+
+export type UserEvent =
+  | {
+      type: 'UserRegistered';
+      data: { userId: string; username: string; isStaff: boolean; isSuperuser: boolean; passwordHash: string | null; at: string };
+    }
+  | { type: 'UserPasswordSet'; data: { passwordHash: string | null; at: string } }
+  | { type: 'UserDeactivated'; data: { at: string } }
+  | { type: 'UserActivated'; data: { at: string } }
+  | { type: 'UserFlagsChanged'; data: { isStaff: boolean; isSuperuser: boolean; at: string } };
+
+export type TokenEvent =
+  | {
+      type: 'TokenIssued';
+      data: {
+        tokenId: string;
+        name: string;
+        kind: TokenKind;
+        format: TokenFormat;
+        digest: string;
+        keyPrefix: string;
+        scopes: string[];
+        description: string | null;
+        expiresAt: string | null;
+        at: string;
+      };
+    }
+  | {
+      type: 'TokenRotated';
+      data: {
+        tokenId: string;
+        name: string;
+        digest: string;
+        keyPrefix: string;
+        previousDigest: string;
+        /** Until when the previous secret stays valid; null: it died with this event. */
+        graceUntil: string | null;
+        /** Secrets of earlier rotations still in grace, which this rotation ends. */
+        droppedDigests: string[];
+        at: string;
+      };
+    }
+  | {
+      type: 'TokenRevoked';
+      data: { tokenId: string; name: string; digests: string[]; reason: string | null; at: string };
+    };
+
+/** Every event of a user's stream: the user and all of their tokens live in one stream. */
+export type LedgerEvent = UserEvent | TokenEvent;
+export type LedgerEventType = LedgerEvent['type'];
+
+export const EVENT_TYPES: readonly LedgerEventType[] = [
+  'UserRegistered',
+  'UserPasswordSet',
+  'UserDeactivated',
+  'UserActivated',
+  'UserFlagsChanged',
+  'TokenIssued',
+  'TokenRotated',
+  'TokenRevoked',
+];
+
+export const USER_STREAM_PREFIX = 'user-';
+
+export function userStreamId(username: string): string {
+  return `${USER_STREAM_PREFIX}${username}`;
+}
+
+export function usernameOfStream(streamId: string): string | null {
+  return streamId.startsWith(USER_STREAM_PREFIX) ? streamId.slice(USER_STREAM_PREFIX.length) : null;
+}

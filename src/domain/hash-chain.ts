@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+
+/** The hash a stream's first event chains to. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted, so that a hash never depends on key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export interface ChainInput {
+  streamId: string;
+  revision: bigint;
+  type: string;
+  data: unknown;
+  /** The event's metadata without `hash` (but with `prevHash`). */
+  metadata: Record<string, unknown>;
+}
+
+/**
+ * sha256 over the previous hash and everything that identifies the event, so editing, removing
+ * or reordering an event breaks the chain at that point.
+ */
+export function eventHash(input: ChainInput): string {
+  const body = canonicalJson({
+    streamId: input.streamId,
+    revision: input.revision.toString(),
+    type: input.type,
+    data: input.data,
+    metadata: input.metadata,
+  });
+  return createHash('sha256').update(body).digest('hex');
+}

@@ -1,0 +1,34 @@
+/**
+ * Everything a request check needs about one key, keyed by the key's sha256: what the
+ * projection stores and what time travel rebuilds from the log.
+ */
+export interface TokenRecord {
+  userId: string;
+  username: string;
+  active: boolean;
+  isStaff: boolean;
+  isSuperuser: boolean;
+  tokenId: string;
+  name: string;
+  scopes: string[];
+  /** Epoch milliseconds, or null for no expiry. */
+  expiresAt: number | null;
+  /** Set on a superseded secret: it works until then (epoch ms). */
+  graceUntil: number | null;
+}
+
+/** The closed set of answers to "may this key in?". */
+export type Outcome = 'valid' | 'not_found' | 'expired' | 'inactive' | 'forbidden' | 'unavailable';
+
+/**
+ * The rules, in DRF's order: unknown or superseded → not_found, then expiry, then the user's
+ * state, then scopes. A token without scopes may do anything, as a DRF token can.
+ */
+export function outcomeOf(record: TokenRecord | null, now: number, requiredScopes: readonly string[] = []): Outcome {
+  if (record === null) return 'not_found';
+  if (record.graceUntil !== null && now >= record.graceUntil) return 'not_found';
+  if (record.expiresAt !== null && now >= record.expiresAt) return 'expired';
+  if (!record.active) return 'inactive';
+  if (record.scopes.length > 0 && !requiredScopes.every((s) => record.scopes.includes(s))) return 'forbidden';
+  return 'valid';
+}

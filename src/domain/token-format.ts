@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/** The base62 alphabet of GitHub-style tokens: digits, upper case, lower case. */
+export const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+export const RANDOM_LENGTH = 30;
+export const CHECKSUM_LENGTH = 6;
+export type TokenFormat = 'tl' | 'drf';
+
+/** A source of cryptographically secure random bytes; the domain never picks its own. */
+export type RandomBytes = (size: number) => Uint8Array;
+
+function base62Fixed(value: number, width: number): string {
+  let out = '';
+  let rest = value;
+  for (let i = 0; i < width; i++) {
+    out = BASE62[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
+}
+
+/** 6 base62 characters of the CRC32 of the random part (62^6 > 2^32, so no information is lost). */
+export function checksum(randomPart: string): string {
+  return base62Fixed(crc32(randomPart), CHECKSUM_LENGTH);
+}
+
+/**
+ * `length` uniform base62 characters. Bytes >= 248 are rejected so that `byte % 62` is unbiased
+ * (248 = 4 * 62); 30 characters carry 30 * log2(62) ≈ 178.6 bits.
+ */
+export function randomBase62(random: RandomBytes, length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of random(length * 2)) {
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export function generateKey(format: TokenFormat, prefix: string, random: RandomBytes): string {
+  if (format === 'drf') return Buffer.from(random(20)).toString('hex');
+  const body = randomBase62(random, RANDOM_LENGTH);
+  return `${prefix}_${body}${checksum(body)}`;
+}
+
+export type KeyShape = 'tl_valid' | 'tl_bad_checksum' | 'other';
+
+/**
+ * Classifies a key without any lookup. Only strings that carry `<prefix>_` are held to the
+ * checksum; anything else (imported DRF keys, say) must still be looked up.
+ */
+export function keyShape(key: string, prefix: string): KeyShape {
+  const head = `${prefix}_`;
+  if (!key.startsWith(head)) return 'other';
+  const rest = key.slice(head.length);
+  if (rest.length !== RANDOM_LENGTH + CHECKSUM_LENGTH) return 'tl_bad_checksum';
+  for (const ch of rest) if (!BASE62.includes(ch)) return 'tl_bad_checksum';
+  const body = rest.slice(0, RANDOM_LENGTH);
+  return rest.slice(RANDOM_LENGTH) === checksum(body) ? 'tl_valid' : 'tl_bad_checksum';
+}
+
+/** The only form in which a key is ever stored: its SHA-256, hex. */
+export function digestKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** The part of a key that may be shown again (lists, "already exists" messages). */
+export function keyPrefixOf(key: string): string {
+  return key.slice(0, 8);
+}

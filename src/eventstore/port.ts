@@ -1,0 +1,76 @@
+/**
+ * The event store port, on KurrentDB's model: streams with bigint revisions (0-based), an
+ * expected state per append, and one global, ordered position (1-based) over all events.
+ */
+export type ExpectedState = 'no_stream' | 'stream_exists' | 'any' | bigint;
+
+export interface NewEvent {
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export interface RecordedEvent {
+  streamId: string;
+  revision: bigint;
+  position: bigint;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export interface AppendResult {
+  /** Revision of the last event appended. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last event appended. */
+  position: bigint;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events with a position greater than this. 0n reads from the start. */
+  after?: bigint;
+  /** At most this many events. */
+  limit?: number;
+}
+
+export interface EventStore {
+  /** Appends atomically; throws ConcurrencyError when the stream is not in the expected state. */
+  append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult>;
+  /** Every event of the stream in revision order; [] when the stream does not exist. */
+  readStream(streamId: string): Promise<RecordedEvent[]>;
+  /** Events of all streams in global order. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Position of the last event, 0n when the log is empty. */
+  headPosition(): Promise<bigint>;
+  close(): Promise<void>;
+}
+
+/** Two writers raced for one stream and this one lost, or the stream is not in the expected state. */
+export class ConcurrencyError extends Error {
+  readonly code = 'concurrency';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedState,
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`Stream ${streamId}: expected ${String(expected)}, found ${String(actual)}`);
+    this.name = 'ConcurrencyError';
+  }
+}
+
+/** The store cannot be reached or opened; the message names the setting and never a secret. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'unavailable';
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** Whether a stream whose last revision is `actual` satisfies `expected`. */
+export function satisfies(expected: ExpectedState, actual: bigint | 'no_stream'): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === 'no_stream';
+  if (expected === 'stream_exists') return actual !== 'no_stream';
+  return actual === expected;
+}
