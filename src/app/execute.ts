@@ -56,12 +56,15 @@ export async function execute(
       prevHash = metadata.hash as string;
       return { type: event.type, data: event.data, metadata };
     });
+    let position: bigint;
     try {
-      const result = await deps.store.append(streamId, envelopes, last ? last.revision : 'no_stream');
-      await deps.afterAppend(result.position);
-      return { state: events.reduce(evolve, state), events, position: result.position };
+      position = (await deps.store.append(streamId, envelopes, last ? last.revision : 'no_stream')).position;
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
+      continue;
     }
+    // Outside the retry: once appended, the command is done; deciding it again would append twice.
+    await deps.afterAppend(position);
+    return { state: events.reduce(evolve, state), events, position };
   }
 }

@@ -25,6 +25,6 @@ export function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T
 
 export function parseDurationInput(text: string, field: string): number {
   const ms = parseDuration(text);
-  if (ms === null) throw new DomainError('invalid_input', `${field}: "${text}" is not a duration (use 90d, 12h, 10m, 30s or 0)`, { field });
+  if (ms === null) throw new DomainError('invalid_input', `${field}: "${text}" is not a duration (use 90d, 12h, 10m, 30s or 0; at most 36500d)`, { field });
   return ms;
 }

@@ -6,6 +6,9 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** JSON with object keys sorted, so that a hash never depends on key order. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  // As JSON.stringify does (a Date becomes its ISO string), so the hash of what we append equals
+  // the hash of what the store gives back.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)

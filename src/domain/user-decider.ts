@@ -165,7 +165,8 @@ function decideIssue(data: Extract<UserCommand, { type: 'IssueToken' }>['data'],
   if (existing) events.push(revoked(existing, 'reset', now));
   if (token.kind === 'login' && loginLimit != null && loginLimit > 0) {
     const logins = Object.values(user.tokens)
-      .filter((t) => t.kind === 'login' && (t.expiresAt === null || t.expiresAt > now))
+      // The token a reset replaces is already revoked above: never revoke it twice.
+      .filter((t) => t.kind === 'login' && t.name !== token.name && (t.expiresAt === null || t.expiresAt > now))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const old of logins.slice(0, Math.max(0, logins.length - loginLimit + 1))) events.push(revoked(old, 'login limit', now));
   }
