@@ -10,8 +10,16 @@ export async function openEventStore(url: string): Promise<EventStore> {
     const { SqliteEventStore } = await import('./sqlite.js');
     return new SqliteEventStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
   }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { PostgresEventStore } = await import('./postgres.js');
+    return PostgresEventStore.open(url);
+  }
+  if (/^(kurrentdb|esdb):\/\//.test(url)) {
+    const { KurrentEventStore } = await import('./kurrentdb.js');
+    return KurrentEventStore.open(url);
+  }
   const scheme = url.split(':', 1)[0];
   throw new StoreUnavailableError(
-    `TOKENLEDGER_STORE: unsupported store "${scheme}:" (expected sqlite:<path>)`,
+    `TOKENLEDGER_STORE: unsupported store "${scheme}:" (expected sqlite:<path>, postgres://… or kurrentdb://…)`,
   );
 }

@@ -42,6 +42,12 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the last event, 0n when the log is empty. */
   headPosition(): Promise<bigint>;
+  /**
+   * Optional push for followers: calls `onAppend` (no arguments, possibly spuriously) when new
+   * events may have become readable, so a projector can wait instead of polling `readAll`.
+   * Returns the unsubscribe function. Adapters without it are followed by polling.
+   */
+  subscribe?(onAppend: () => void): () => void;
   close(): Promise<void>;
 }
 
