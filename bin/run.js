@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+// Subpath import: the package index would also load oclif's semver check and more (startup time).
+import { execute } from '@oclif/core/execute';
 
 await execute({ dir: import.meta.url });

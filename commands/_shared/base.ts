@@ -1,0 +1,78 @@
+import { Command } from '@oclif/core/command';
+import { ExitError } from '@oclif/core/errors';
+import * as Flags from '@oclif/core/flags';
+import { stderr } from '@oclif/core/ux';
+import type { Ledger } from '../../src/app/ledger.js';
+import { table, type Column } from './display.js';
+import { describeFailure } from './errors.js';
+
+/** The settings every command accepts as flags (SPEC §1: flags, then environment, then defaults). */
+export interface GlobalFlags {
+  store?: string | undefined;
+  'redis-url'?: string | undefined;
+}
+
+/**
+ * What every tokenledger command shares: `--json`, the global settings flags, a ledger opened
+ * on first use and closed at the end, stdout/stderr discipline, and the one error mapper.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    store: Flags.string({
+      helpGroup: 'GLOBAL',
+      description: 'event store URL (default: $TOKENLEDGER_STORE, else sqlite:./data/tokenledger.db)',
+    }),
+    'redis-url': Flags.string({
+      helpGroup: 'GLOBAL',
+      description: 'Redis URL of the projection (default: $TOKENLEDGER_REDIS_URL or $REDIS_URL, else in memory)',
+    }),
+  };
+
+  private opened: Promise<Ledger> | undefined;
+
+  /**
+   * The ledger the flags and environment describe. Imported and opened lazily, so `--help`
+   * and usage errors never load the store driver, zod or the domain.
+   */
+  protected ledger(flags: GlobalFlags): Promise<Ledger> {
+    this.opened ??= (async () => {
+      const [{ loadSettings }, { openLedger }] = await Promise.all([import('../../src/config.js'), import('../../src/app/ledger.js')]);
+      const overrides: Record<string, string> = {};
+      if (flags.store !== undefined) overrides.store = flags.store;
+      if (flags['redis-url'] !== undefined) overrides.redisUrl = flags['redis-url'];
+      return openLedger({ settings: loadSettings(overrides) });
+    })();
+    return this.opened;
+  }
+
+  /** A result line on stdout (silent under --json, where the returned value is the output). */
+  protected out(line: string): void {
+    this.log(line);
+  }
+
+  /** Rows as a table on stdout, or `none` on stderr when there are no rows. */
+  protected table<T>(rows: T[], columns: Column<T>[], none: string): void {
+    if (rows.length === 0) this.note(none);
+    else this.out(table(rows, columns));
+  }
+
+  /** A human message on stderr (silent under --json). */
+  protected note(line: string): void {
+    this.logToStderr(line);
+  }
+
+  protected override async catch(error: Error): Promise<never> {
+    const failure = describeFailure(error);
+    if (this.jsonEnabled()) this.logJson(failure.json);
+    if (failure.message) stderr(failure.message);
+    // ExitError is oclif's quiet exit: it prints nothing and ends with our code.
+    throw new ExitError(failure.exitCode);
+  }
+
+  protected override async finally(error: Error | undefined): Promise<void> {
+    if (this.opened) await this.opened.then((ledger) => ledger.close()).catch(() => undefined);
+    await super.finally(error);
+  }
+}

@@ -1,0 +1,68 @@
+import { CLIError } from '@oclif/core/errors';
+import { DomainError } from '../../src/domain/errors.js';
+import { StoreUnavailableError } from '../../src/eventstore/port.js';
+import { ProjectionUnavailableError } from '../../src/projection/port.js';
+
+/** SPEC §3 exit codes. */
+export const EXIT = { done: 0, refused: 1, usage: 2, unavailable: 3 } as const;
+
+/**
+ * Ends a command with a given exit code after it has said what it had to say: `token verify`
+ * answers "invalid" with exit 1 and, under `--json`, the verdict itself as the document.
+ */
+export class ExitStatus extends Error {
+  constructor(
+    readonly exitCode: number,
+    readonly payload: unknown,
+    message = '',
+  ) {
+    super(message);
+    this.name = 'ExitStatus';
+  }
+}
+
+/** A usage error raised by our own input handling (blank password, bad --at): exit 2. */
+export function usageError(message: string): CLIError {
+  return new CLIError(message, { exit: EXIT.usage });
+}
+
+/** How a failure ends the process: exit code, one line for stderr, and the `--json` document. */
+export interface Failure {
+  exitCode: number;
+  message: string;
+  json: unknown;
+}
+
+function failure(exitCode: number, code: string, message: string, details: Record<string, unknown> = {}): Failure {
+  return { exitCode, message, json: { error: { code, message, exitCode, ...details } } };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!.trim();
+}
+
+/**
+ * The one error mapper of the CLI. Rules refused → 1, usage and settings → 2, a backend down → 3;
+ * anything unexpected becomes one line and exit 1, never a stack trace.
+ */
+export function describeFailure(error: unknown): Failure {
+  if (error instanceof ExitStatus) return { exitCode: error.exitCode, message: error.message, json: error.payload };
+  if (error instanceof DomainError) {
+    // invalid_input is a malformed argument (bad username, bad duration): a usage error, not a rule.
+    const exitCode = error.code === 'invalid_input' ? EXIT.usage : EXIT.refused;
+    return failure(exitCode, error.code, error.message, error.details);
+  }
+  if (!(error instanceof Error)) return failure(EXIT.refused, 'error', `Error: ${String(error)}`);
+  // ConfigError is matched by name so that the error path does not load config.ts (and zod).
+  if (error.name === 'ConfigError') return failure(EXIT.usage, 'config', firstLine(error.message));
+  if (error instanceof StoreUnavailableError || error instanceof ProjectionUnavailableError) {
+    return failure(EXIT.unavailable, 'unavailable', firstLine(error.message));
+  }
+  if (error.name === 'ExitPromptError') return failure(EXIT.refused, 'cancelled', 'Operation cancelled.');
+  const oclifExit = (error as { oclif?: { exit?: number } }).oclif?.exit;
+  if (oclifExit !== undefined) {
+    // oclif's own parse errors (missing argument, unknown flag, bad option) and our usageError.
+    return failure(oclifExit, 'usage', error.message.trim());
+  }
+  return failure(EXIT.refused, 'error', `Error: ${firstLine(error.message) || error.name}`);
+}
