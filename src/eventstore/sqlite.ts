@@ -24,6 +24,14 @@ interface Row {
   metadata: string;
 }
 
+interface PendingAppend {
+  streamId: string;
+  events: NewEvent[];
+  expected: ExpectedState;
+  resolve: (result: AppendResult) => void;
+  reject: (error: Error) => void;
+}
+
 function toRecorded(row: Row): RecordedEvent {
   return {
     streamId: row.stream_id,
@@ -48,7 +56,8 @@ export class SqliteEventStore implements EventStore {
   private readonly byStream: Database.Statement<[string], Row>;
   private readonly fromPosition: Database.Statement<[bigint, number], Row>;
   private readonly head: Database.Statement<[], { position: bigint | null }>;
-  private readonly appendTx: (streamId: string, events: NewEvent[], expected: ExpectedState) => AppendResult;
+  private readonly commitBatch: (batch: PendingAppend[]) => Array<AppendResult | ConcurrencyError>;
+  private pending: PendingAppend[] = [];
 
   constructor(readonly path: string) {
     try {
@@ -65,10 +74,10 @@ export class SqliteEventStore implements EventStore {
     this.byStream = this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision').safeIntegers(true) as never;
     this.fromPosition = this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?').safeIntegers(true) as never;
     this.head = this.db.prepare('SELECT MAX(position) AS position FROM events').safeIntegers(true) as never;
-    const tx = this.db.transaction((streamId: string, events: NewEvent[], expected: ExpectedState): AppendResult => {
+    const appendOne = (streamId: string, events: NewEvent[], expected: ExpectedState): AppendResult | ConcurrencyError => {
       const current = this.lastRevision.get(streamId)?.revision ?? null;
       const actual = current === null ? 'no_stream' : current;
-      if (!satisfies(expected, actual)) throw new ConcurrencyError(streamId, expected, actual);
+      if (!satisfies(expected, actual)) return new ConcurrencyError(streamId, expected, actual);
       let revision = current === null ? -1n : current;
       let position = 0n;
       for (const event of events) {
@@ -77,8 +86,9 @@ export class SqliteEventStore implements EventStore {
         position = BigInt(info.lastInsertRowid);
       }
       return { nextExpectedRevision: revision, position };
-    });
-    this.appendTx = (streamId, events, expected) => tx.immediate(streamId, events, expected);
+    };
+    const tx = this.db.transaction((batch: PendingAppend[]) => batch.map((a) => appendOne(a.streamId, a.events, a.expected)));
+    this.commitBatch = (batch) => tx.immediate(batch);
   }
 
   private migrate(): void {
@@ -100,9 +110,34 @@ export class SqliteEventStore implements EventStore {
     `);
   }
 
-  async append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('append needs at least one event');
-    return this.appendTx(streamId, events, expected);
+  /**
+   * Group commit: appends that arrive in the same turn of the event loop share one transaction
+   * and so one fsync. Each keeps its own expected-state check (a refused one writes nothing and
+   * does not affect the others), and none resolves before the commit is on disk.
+   */
+  append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    return new Promise((resolve, reject) => {
+      if (this.pending.push({ streamId, events, expected, resolve, reject }) === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    let results: Array<AppendResult | ConcurrencyError>;
+    try {
+      results = this.commitBatch(batch);
+    } catch (error) {
+      const failure = new StoreUnavailableError(`TOKENLEDGER_STORE: SQLite append failed: ${(error as Error).message}`);
+      for (const append of batch) append.reject(failure);
+      return;
+    }
+    batch.forEach((append, i) => {
+      const result = results[i]!;
+      if (result instanceof ConcurrencyError) append.reject(result);
+      else append.resolve(result);
+    });
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {
