@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /** The base62 alphabet of GitHub-style tokens: digits, upper case, lower case. */
@@ -53,18 +53,19 @@ export type KeyShape = 'tl_valid' | 'tl_bad_checksum' | 'other';
  * checksum; anything else (imported DRF keys, say) must still be looked up.
  */
 export function keyShape(key: string, prefix: string): KeyShape {
-  const head = `${prefix}_`;
-  if (!key.startsWith(head)) return 'other';
-  const rest = key.slice(head.length);
-  if (rest.length !== RANDOM_LENGTH + CHECKSUM_LENGTH) return 'tl_bad_checksum';
-  for (const ch of rest) if (!BASE62.includes(ch)) return 'tl_bad_checksum';
-  const body = rest.slice(0, RANDOM_LENGTH);
-  return rest.slice(RANDOM_LENGTH) === checksum(body) ? 'tl_valid' : 'tl_bad_checksum';
+  if (!key.startsWith(prefix) || key.charCodeAt(prefix.length) !== 95 /* _ */) return 'other';
+  // One regex instead of a per-character alphabet scan: this runs on every request (issue 3 bench).
+  const rest = key.slice(prefix.length + 1);
+  if (!BODY.test(rest)) return 'tl_bad_checksum';
+  return rest.endsWith(checksum(rest.slice(0, RANDOM_LENGTH))) ? 'tl_valid' : 'tl_bad_checksum';
 }
+
+const BODY = new RegExp(`^[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
 
 /** The only form in which a key is ever stored: its SHA-256, hex. */
 export function digestKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  // crypto.hash (Node >= 20.12) is the one-shot form: several times cheaper per request than createHash.
+  return hash('sha256', key, 'hex');
 }
 
 /** The part of a key that may be shown again (lists, "already exists" messages). */

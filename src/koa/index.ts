@@ -1,0 +1,5 @@
+export { tokenAuth, type TokenAuthOptions, type TokenAuthState, type AuthUser, type AuthInfo } from './token-auth.js';
+export { MESSAGES } from './responses.js';
+export type { AuthResult } from '../auth/authenticate.js';
+export type { KeyLookup } from '../auth/verify.js';
+export type { TokenRecord } from '../domain/record.js';
