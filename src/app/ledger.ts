@@ -1,6 +1,8 @@
 import { loadSettings, type Settings } from '../config.js';
 import { openEventStore } from '../eventstore/open.js';
 import type { EventStore } from '../eventstore/port.js';
+import type { ProjectionRuntime } from '../projection/open.js';
+import { readYourWrites } from '../projection/read-your-writes.js';
 import { cliActor, defaultDeps, type Actor, type LedgerDeps } from './context.js';
 import { listTokens, listUsers, verifyKey } from './queries.js';
 import { issueToken, revokeToken, rotateToken, type IssueTokenInput, type RevokeTokenInput, type RotateTokenInput } from './tokens.js';
@@ -14,6 +16,8 @@ export class Ledger {
   constructor(
     readonly deps: LedgerDeps,
     readonly actor: Actor = cliActor(),
+    /** Closed with the ledger (a projection connection opened for read-your-writes). */
+    private readonly resources: { close(): Promise<void> }[] = [],
   ) {}
 
   get store(): EventStore {
@@ -22,7 +26,7 @@ export class Ledger {
 
   /** The same ledger acting for someone else (an HTTP caller, say). */
   as(actor: Actor): Ledger {
-    return new Ledger(this.deps, actor);
+    return new Ledger(this.deps, actor, this.resources);
   }
 
   registerUser(input: RegisterUserInput) {
@@ -59,14 +63,21 @@ export class Ledger {
   verifyKey(key: string, at: Date = this.deps.clock()) {
     return verifyKey(this.deps.store, this.deps.tokenPrefix, key, at);
   }
-  close(): Promise<void> {
-    return this.deps.store.close();
+  async close(): Promise<void> {
+    for (const resource of this.resources) await resource.close();
+    await this.deps.store.close();
   }
 }
 
-/** Opens the ledger the settings (flags, then environment, then defaults) describe. */
-export async function openLedger(options: { settings?: Settings; actor?: Actor } = {}): Promise<Ledger> {
+/**
+ * Opens the ledger the settings (flags, then environment, then defaults) describe. Writes wait
+ * for the projection: `projection`'s projector when given (a server's), else Redis caught up by
+ * this process when TOKENLEDGER_REDIS_URL is set (see readYourWrites).
+ */
+export async function openLedger(options: { settings?: Settings; actor?: Actor; projection?: ProjectionRuntime } = {}): Promise<Ledger> {
   const settings = options.settings ?? loadSettings();
   const store = await openEventStore(settings.store);
-  return new Ledger(defaultDeps(store, settings.tokenPrefix), options.actor);
+  const projection = readYourWrites(settings, store, options.projection);
+  const deps = { ...defaultDeps(store, settings.tokenPrefix), afterAppend: projection.afterAppend };
+  return new Ledger(deps, options.actor, [projection]);
 }

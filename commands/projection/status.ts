@@ -1,0 +1,22 @@
+import { BaseCommand } from '../_shared/base.js';
+import { settingsFrom } from './_settings.js';
+
+export default class ProjectionStatus extends BaseCommand {
+  static override summary = 'Show the projection: where it lives, its checkpoint, the head of the log and the lag.';
+  static override examples = ['<%= config.bin %> projection status', '<%= config.bin %> projection status --json'];
+
+  async run() {
+    const { flags } = await this.parse(ProjectionStatus);
+    const { projectionStatus } = await import('../../src/projection/service.js');
+    const status = await projectionStatus(await settingsFrom(flags));
+    const checkpoint =
+      status.checkpoint === null
+        ? '- (only inside a running server)'
+        : `${status.checkpoint}${status.empty ? ' (empty: lookups answer 503 until a projector or `projection rebuild` builds it)' : ''}`;
+    this.out(`backend     ${status.where}`);
+    this.out(`checkpoint  ${checkpoint}`);
+    this.out(`head        ${status.head}`);
+    this.out(`lag         ${status.lag === null ? '-' : `${status.lag} events`}`);
+    return status;
+  }
+}

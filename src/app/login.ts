@@ -1,0 +1,60 @@
+import { randomBase62 } from '../domain/index.js';
+import type { Actor, LedgerDeps } from './context.js';
+import { loadUser } from './execute.js';
+import { verifyPassword } from './passwords.js';
+import { issueToken, type IssuedToken } from './tokens.js';
+import { usernameSchema } from './validation.js';
+
+export interface LoginInput {
+  username: string;
+  password: string;
+}
+
+export interface LoginPolicy {
+  /** Lifetime of a login token in ms; 0: no expiry. */
+  ttlMs: number;
+  /** Live login tokens per user; issuing one more retires the oldest. null: unlimited. */
+  limit: number | null;
+}
+
+/**
+ * `ok` with the new token, or why not. `unknown_user`, `bad_password` and `inactive` all look the
+ * same to the caller (DRF's "Unable to log in"); they stay apart here only for metrics.
+ */
+export type LoginResult =
+  | { ok: true; issued: IssuedToken }
+  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'inactive' };
+
+const NAME_ATTEMPTS = 3;
+
+/**
+ * Knox's login: check the password, then issue a new, separately named login token.
+ * Every path runs exactly one scrypt (a dummy one for unknown users and users without a
+ * password), so the time a failure takes does not say whether the username exists.
+ */
+export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, policy: LoginPolicy): Promise<LoginResult> {
+  const { username, password } = input;
+  const user = usernameSchema.safeParse(username).success ? await loadUser(deps, username) : { exists: false as const };
+  const matches = await verifyPassword(password, user.exists ? user.passwordHash : null);
+  if (!user.exists) return { ok: false, reason: 'unknown_user' };
+  if (!matches) return { ok: false, reason: 'bad_password' };
+  // Django's ModelBackend checks the password first and `is_active` after, as we do.
+  if (!user.active) return { ok: false, reason: 'inactive' };
+  for (let attempt = 1; ; attempt++) {
+    // A random name, so that concurrent logins of one user never race for the same name.
+    const name = `login-${randomBase62(deps.random, 10)}`;
+    try {
+      const issued = await issueToken(deps, { ...actor, actor: username }, {
+        username,
+        name,
+        kind: 'login',
+        ttlMs: policy.ttlMs,
+        loginLimit: policy.limit,
+      });
+      return { ok: true, issued };
+    } catch (error) {
+      // 62^10 names make a clash all but impossible; should one happen, draw again.
+      if ((error as { code?: string }).code !== 'token_exists' || attempt >= NAME_ATTEMPTS) throw error;
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import Koa, { type Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { Ledger } from '../app/ledger.js';
+import type { Settings } from '../config.js';
+import type { ProjectionStore } from '../projection/port.js';
+import { tokenAuth } from '../koa/index.js';
+import { errorMapper } from './errors.js';
+import { createLogger, requestLog } from './logging.js';
+import { Metrics } from './metrics.js';
+import { auditRoutes } from './routes/audit.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { loginHandler } from './routes/login.js';
+import { logout, logoutAll, whoami } from './routes/session.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+import { Routes } from './routing.js';
+import { LoginThrottle, MemoryThrottleStore } from './throttle.js';
+
+export interface AppOptions {
+  /** The write side: every change goes through it (and returns once the projection reflects it). */
+  ledger: Ledger;
+  /** The read side: the middleware's one lookup per request. */
+  projection: ProjectionStore;
+  settings: Settings;
+  logger?: Logger;
+  /** Epoch milliseconds, for token expiry and the login throttle. Default `Date.now`. */
+  clock?: () => number;
+  /** Default: in memory, at `settings.loginThrottle`; null disables it. */
+  throttle?: LoginThrottle | null;
+  metrics?: Metrics;
+  /** More readiness checks (Redis of the throttle, say). */
+  checks?: ReadinessCheck[];
+  /** Events the projection may trail the log by and still be ready. Default 100. */
+  maxLag?: number;
+}
+
+/** The app and the parts its owner (the `serve` runtime, a test) may want to reach. */
+export interface App extends Koa {
+  metrics: Metrics;
+  throttle: LoginThrottle | null;
+}
+
+function defaultThrottle(settings: Settings, clock: () => number): LoginThrottle | null {
+  return settings.loginThrottle ? new LoginThrottle(new MemoryThrottleStore(settings.loginThrottle), clock) : null;
+}
+
+/**
+ * The `tokenledger serve` application (SPEC §5) as a Koa app: DRF's obtain-token endpoint, Knox's
+ * logout and logoutall, whoami, the staff API, health and metrics. It opens and closes nothing:
+ * its owner passes the ledger and projection in and closes them.
+ */
+export function createApp(options: AppOptions): App {
+  const { ledger, projection, settings } = options;
+  const clock = options.clock ?? Date.now;
+  const logger = options.logger ?? createLogger();
+  const metrics =
+    options.metrics ?? new Metrics(async () => Number((await ledger.store.headPosition()) - (await projection.checkpoint())));
+  const throttle = options.throttle === undefined ? defaultThrottle(settings, clock) : options.throttle;
+
+  const auth = tokenAuth({
+    projection: metrics.timed(projection),
+    keyword: settings.keyword,
+    tokenPrefix: settings.tokenPrefix,
+    clock,
+    onResult: (result) => {
+      metrics.countAuth(result.kind);
+      if (result.kind === 'unavailable') logger.warn({ err: result.cause }, 'projection lookup failed');
+    },
+  }) as Middleware;
+
+  const routes = new Routes();
+  healthRoutes(routes, {
+    store: ledger.store,
+    projection,
+    metrics,
+    maxLag: options.maxLag ?? 100,
+    checks: options.checks ?? [],
+  });
+  const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit };
+  routes.resource('/api-token-auth/', 'Obtain Auth Token', [], { POST: loginHandler({ ledger, policy, throttle, metrics }) }, [
+    'application/x-www-form-urlencoded',
+    'multipart/form-data',
+    'application/json',
+  ]);
+  routes.resource('/auth/logout/', 'Logout', [auth], { POST: logout(ledger) });
+  routes.resource('/auth/logoutall/', 'Logout All', [auth], { POST: logoutAll(ledger) });
+  routes.resource('/api/whoami/', 'Who Am I', [auth], { GET: whoami });
+  userRoutes(routes, ledger, auth);
+  tokenRoutes(routes, ledger, auth);
+  auditRoutes(routes, ledger, auth);
+
+  const app = new Koa() as App;
+  app.metrics = metrics;
+  app.throttle = throttle;
+  // Errors are answered by errorMapper and logged by requestLog; Koa's own printer would only repeat them.
+  app.silent = true;
+  app.use(requestLog(logger, metrics));
+  app.use(errorMapper());
+  app.use(routes.middleware());
+  return app;
+}

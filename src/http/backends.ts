@@ -1,0 +1,73 @@
+import type { Logger } from 'pino';
+import { openLedger, type Ledger } from '../app/ledger.js';
+import type { Settings } from '../config.js';
+import { openProjection } from '../projection/open.js';
+import type { ProjectionStore } from '../projection/port.js';
+import type { Projector } from '../projection/projector.js';
+import { closeRedis, connectRedis } from '../projection/redis-client.js';
+import type { ReadinessCheck } from './routes/health.js';
+import { RedisThrottleStore } from './throttle-redis.js';
+import { LoginThrottle, MemoryThrottleStore } from './throttle.js';
+
+/** What a running service holds open, and how to let it all go. */
+export interface Backends {
+  ledger: Ledger;
+  projection: ProjectionStore;
+  projector: Projector;
+  throttle: LoginThrottle | null;
+  checks: ReadinessCheck[];
+  storeKind: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens what `serve` runs on: the event store; the projection (Redis when configured, else
+ * memory), caught up and following the log; the ledger, whose writes return once the projection
+ * reflects them; the login throttle, in Redis beside the projection or in memory.
+ */
+export async function openBackends(settings: Settings, logger: Logger): Promise<Backends> {
+  const closers: (() => Promise<void>)[] = [];
+  let closing: Promise<void> | null = null;
+  // Last opened, first closed.
+  const close = () =>
+    (closing ??= (async () => {
+      for (const closer of closers.reverse()) await closer().catch((error) => logger.error({ err: error }, 'close failed'));
+    })());
+  try {
+    const runtime = await openProjection(settings, { onError: (error) => logger.warn({ err: error }, 'projector round failed') });
+    closers.push(() => runtime.close());
+    await runtime.projector.catchUp();
+    runtime.projector.start();
+    // The ledger's writes return once this server's projector has applied them (read-your-writes).
+    const ledger = await openLedger({ settings, projection: runtime });
+    closers.push(() => ledger.close());
+    const checks: ReadinessCheck[] = [];
+    let throttle: LoginThrottle | null = null;
+    if (settings.loginThrottle && settings.redisUrl) {
+      const redis = await connectRedis({
+        url: settings.redisUrl,
+        prefix: settings.redisPrefix,
+        commandTimeoutMs: 500,
+        connectTimeoutMs: 1_000,
+        name: 'tokenledger-throttle',
+      });
+      closers.push(() => closeRedis(redis));
+      throttle = new LoginThrottle(new RedisThrottleStore(redis, 'throttle:login:', settings.loginThrottle), Date.now);
+      checks.push({ name: 'redis (login throttle)', check: () => throttle!.ping() });
+    } else if (settings.loginThrottle) {
+      throttle = new LoginThrottle(new MemoryThrottleStore(settings.loginThrottle), Date.now);
+    }
+    return {
+      ledger,
+      projection: runtime.store,
+      projector: runtime.projector,
+      throttle,
+      checks,
+      storeKind: settings.store.split(':', 1)[0]!,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

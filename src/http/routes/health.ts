@@ -1,0 +1,69 @@
+import type { EventStore } from '../../eventstore/port.js';
+import type { ProjectionStore } from '../../projection/port.js';
+import type { Metrics } from '../metrics.js';
+import { send, type Handler, type Routes } from '../routing.js';
+
+/** A named dependency check for /readyz; it throws (or times out) when the dependency is not usable. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface HealthDeps {
+  store: EventStore;
+  projection: Pick<ProjectionStore, 'checkpoint' | 'backend'>;
+  metrics: Metrics;
+  /** Events the projection may trail the log by and still be ready. */
+  maxLag: number;
+  checks: ReadinessCheck[];
+  timeoutMs?: number;
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `/readyz`: 200 with the positions, or 503 naming the first thing that is not ready. */
+function readiness(deps: HealthDeps): Handler {
+  const ms = deps.timeoutMs ?? 1_000;
+  return async (ctx) => {
+    const unready = (reason: string) => {
+      ctx.set('Retry-After', '1');
+      send(ctx, 503, { status: 'unavailable', detail: reason });
+    };
+    const [head, checkpoint] = await Promise.allSettled([within(deps.store.headPosition(), ms), within(deps.projection.checkpoint(), ms)]);
+    if (head.status === 'rejected') return unready('event store unreachable');
+    if (checkpoint.status === 'rejected') return unready(`${deps.projection.backend} projection unreachable`);
+    for (const { name, check } of deps.checks) {
+      const ok = await within(check(), ms).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return unready(`${name} unreachable`);
+    }
+    const lag = Math.max(0, Number(head.value - checkpoint.value));
+    if (lag > deps.maxLag) return unready(`projection is ${lag} events behind the log`);
+    send(ctx, 200, { status: 'ready', head: Number(head.value), checkpoint: Number(checkpoint.value), lag });
+  };
+}
+
+/**
+ * The operator's routes, open to anyone (no keys involved): `/healthz` says the process
+ * answers; `/readyz` says this replica can authenticate correctly (store and projection
+ * reachable, projection caught up); `/metrics` is Prometheus text.
+ */
+export function healthRoutes(routes: Routes, deps: HealthDeps): void {
+  routes.resource('/healthz', 'Health', [], { GET: async (ctx) => send(ctx, 200, { status: 'ok' }) });
+  routes.resource('/readyz', 'Readiness', [], { GET: readiness(deps) });
+  routes.resource('/metrics', 'Metrics', [], {
+    GET: async (ctx) => {
+      ctx.set('Content-Type', deps.metrics.registry.contentType);
+      ctx.body = await deps.metrics.registry.metrics();
+    },
+  });
+}

@@ -1,0 +1,61 @@
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { loadUser } from '../../app/execute.js';
+import type { Ledger } from '../../app/ledger.js';
+import { userView } from '../../app/users.js';
+import { readBody } from '../body.js';
+import { NOT_FOUND, detail } from '../errors.js';
+import { actorOf, send, staffOnly, type Routes } from '../routing.js';
+import { validate } from '../validate.js';
+
+// Not trimmed (passwords never are), but all-blank is refused as `user create` refuses it.
+const password = z.string().refine((p) => p.trim() !== '', 'This field may not be blank.');
+
+const createUser = z.object({
+  username: z.string().min(1),
+  password: password.nullable().optional(),
+  isStaff: z.boolean().optional(),
+  isSuperuser: z.boolean().optional(),
+});
+
+const setPassword = z.object({ password: password.nullable() });
+
+function username(ctx: Context): string {
+  return ctx.params.username as string;
+}
+
+/**
+ * The staff API for users, what `tokenledger user …` does: list, create, show, deactivate,
+ * activate, set the password. A scoped staff token needs `users:read` / `users:write`.
+ */
+export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): void {
+  const as = (ctx: Context) => ledger.as(actorOf(ctx));
+  const guards = [auth, staffOnly('users')];
+
+  routes.resource('/api/users/', 'User List', guards, {
+    GET: async (ctx) => send(ctx, 200, await ledger.listUsers()),
+    POST: async (ctx) => {
+      const input = validate(createUser, await readBody(ctx, ['application/json']));
+      send(ctx, 201, await as(ctx).registerUser({ ...input, password: input.password ?? null }));
+    },
+  });
+  routes.resource('/api/users/:username/', 'User Detail', guards, {
+    GET: async (ctx) => {
+      const state = await loadUser(ledger.deps, username(ctx));
+      if (!state.exists) throw detail(404, NOT_FOUND);
+      send(ctx, 200, userView(state));
+    },
+  });
+  routes.resource('/api/users/:username/deactivate/', 'Deactivate User', guards, {
+    POST: async (ctx) => send(ctx, 200, (await as(ctx).deactivateUser(username(ctx))).user),
+  });
+  routes.resource('/api/users/:username/activate/', 'Activate User', guards, {
+    POST: async (ctx) => send(ctx, 200, (await as(ctx).activateUser(username(ctx))).user),
+  });
+  routes.resource('/api/users/:username/password/', 'Set Password', guards, {
+    POST: async (ctx) => {
+      const input = validate(setPassword, await readBody(ctx, ['application/json']));
+      send(ctx, 200, await as(ctx).setPassword(username(ctx), input.password));
+    },
+  });
+}

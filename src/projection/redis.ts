@@ -1,0 +1,167 @@
+import type { StoredRecord, UserDoc } from '../../projections/token-records.js';
+import type { TokenRecord } from '../domain/record.js';
+import type { RecordedEvent } from '../eventstore/port.js';
+import { ProjectionUnavailableError, type ProjectionBuild, type ProjectionDump, type ProjectionStore } from './port.js';
+import { applyOnce, applyWithRetry, keys } from './redis-apply.js';
+import { beginRedisBuild, dropGeneration, scanGeneration } from './redis-build.js';
+import { closeRedis, connectRedis, execChecked, redisTarget, unavailable, type ProjectionRedis } from './redis-client.js';
+import { CorruptValueError, decodeDoc, decodeRecord } from './redis-codec.js';
+
+export interface RedisProjectionOptions {
+  url: string;
+  /** Prefix of every key (TOKENLEDGER_REDIS_PREFIX). */
+  prefix: string;
+  /** Bound on one lookup: past it the request fails closed (503). Default 250 ms. */
+  lookupTimeoutMs?: number;
+  /** Bound on one projector write or read. Default 10 s (a rebuild pipelines large batches). */
+  writeTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The projection in Redis. Two connections: lookups never queue behind a projector's batch
+ * (one socket answers in order), and each has its own time bound.
+ */
+export class RedisProjectionStore implements ProjectionStore {
+  readonly backend = 'redis';
+  /** The live generation as last seen (null: none); every lookup checks it in the same MGET. */
+  private generation: string | null = null;
+
+  private constructor(
+    private readonly reader: ProjectionRedis,
+    private readonly writer: ProjectionRedis,
+    private readonly target: string,
+    private readonly prefix: string,
+  ) {}
+
+  static async open(options: RedisProjectionOptions): Promise<RedisProjectionStore> {
+    const common = { url: options.url, prefix: options.prefix, connectTimeoutMs: options.connectTimeoutMs ?? 1_000 };
+    const writer = await connectRedis({ ...common, commandTimeoutMs: options.writeTimeoutMs ?? 10_000, name: 'tokenledger-projector' });
+    try {
+      const reader = await connectRedis({ ...common, commandTimeoutMs: options.lookupTimeoutMs ?? 250, name: 'tokenledger-lookup' });
+      const store = new RedisProjectionStore(reader, writer, redisTarget(options.url), options.prefix);
+      store.generation = await store.liveGeneration();
+      return store;
+    } catch (error) {
+      await closeRedis(writer);
+      throw error;
+    }
+  }
+
+  async lookup(digest: string): Promise<TokenRecord | null> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const gen = this.generation ?? '';
+      let reply: (string | null)[];
+      try {
+        reply = await this.reader.mget(keys.live, keys.record(gen, digest));
+      } catch (error) {
+        throw unavailable(error, this.target, 'answer a lookup');
+      }
+      // No projection at all: a new Redis, or one that restarted without its data. "Not found"
+      // would be a lie (a misleading 401); it stays unavailable until a projector has rebuilt it.
+      if (reply[0] === null) throw this.empty();
+      if (reply[0] !== gen) {
+        // A rebuild switched generations since our last lookup: read again from the new one.
+        this.generation = reply[0]!;
+        continue;
+      }
+      try {
+        return reply[1] == null ? null : decodeRecord(reply[1]);
+      } catch (error) {
+        if (error instanceof CorruptValueError) throw new ProjectionUnavailableError(error.message);
+        throw error;
+      }
+    }
+    throw new ProjectionUnavailableError('the Redis projection keeps switching generations');
+  }
+
+  /**
+   * Applies to the live generation. An empty store starts one only for a batch read from the
+   * start of the log (`after` = 0): anything later would leave the events before it missing.
+   * A projector rebuilds an empty store instead (lookups stay unavailable until it is done).
+   */
+  async apply(events: RecordedEvent[], after?: bigint): Promise<void> {
+    if (events.length === 0) return;
+    await this.guard('apply events', () =>
+      applyWithRetry(async () => {
+        this.generation ??= await this.liveGeneration();
+        if (this.generation === null) {
+          if ((after ?? 0n) !== 0n) throw this.empty();
+          await this.writer.set(keys.live, String(await this.writer.incr(keys.counter)), 'NX');
+          return 'GEN';
+        }
+        const reply = await applyOnce(this.writer, this.generation, true, events, after);
+        if (reply === 'GEN') this.generation = await this.liveGeneration();
+        return reply;
+      }),
+    );
+  }
+
+  async checkpoint(): Promise<bigint> {
+    return this.guard('read the checkpoint', async () => {
+      const [live = null, checkpoint = null] = await this.writer.mget(keys.live, keys.checkpoint(this.generation ?? ''));
+      if (live === this.generation) return BigInt(checkpoint ?? 0);
+      this.generation = live;
+      return live === null ? 0n : BigInt((await this.writer.get(keys.checkpoint(live))) ?? 0);
+    });
+  }
+
+  async isEmpty(): Promise<boolean> {
+    return this.guard('read the projection', async () => (this.generation = await this.liveGeneration()) === null);
+  }
+
+  /** Forgets the projection at once (lookups become unavailable), then deletes its keys. */
+  async clear(): Promise<void> {
+    await this.guard('clear the projection', async () => {
+      const old = await this.liveGeneration();
+      if (old === null) return;
+      // The old generation joins the ones to delete in the same step, so a crash leaks nothing.
+      await execChecked(this.writer.multi().del(keys.live).sadd(keys.generations, old));
+      this.generation = null;
+      await dropGeneration(this.writer, this.prefix, old);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([closeRedis(this.reader), closeRedis(this.writer)]);
+  }
+
+  async beginRebuild(): Promise<ProjectionBuild> {
+    return this.guard('start a rebuild', () => beginRedisBuild(this.writer, this.prefix, this.target));
+  }
+
+  async dump(): Promise<ProjectionDump> {
+    return this.guard('read the projection', async () => {
+      const dump: ProjectionDump = { checkpoint: 0n, docs: new Map<string, UserDoc>(), records: new Map<string, StoredRecord>() };
+      const gen = await this.liveGeneration();
+      if (gen === null) return dump;
+      const docPrefix = keys.doc(gen, '');
+      const recordPrefix = keys.record(gen, '');
+      for await (const [key, value] of scanGeneration(this.writer, this.prefix, gen)) {
+        if (key.startsWith(recordPrefix)) dump.records.set(key.slice(recordPrefix.length), decodeRecord(value));
+        else if (key.startsWith(docPrefix)) dump.docs.set(key.slice(docPrefix.length), decodeDoc(value));
+        else if (key === keys.checkpoint(gen)) dump.checkpoint = BigInt(value);
+      }
+      return dump;
+    });
+  }
+
+  private liveGeneration(): Promise<string | null> {
+    return this.writer.get(keys.live);
+  }
+
+  private empty(): ProjectionUnavailableError {
+    return new ProjectionUnavailableError(
+      `TOKENLEDGER_REDIS_URL: the projection in Redis at ${this.target} is empty (new, or Redis lost its data); ` +
+        'a projector rebuilds it (tokenledger projection rebuild)',
+    );
+  }
+
+  private async guard<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw unavailable(error, this.target, doing);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { authenticator } from '../../src/auth/authenticate.js';
+import { LookupTimeoutError } from '../../src/auth/verify.js';
+import type { TokenRecord } from '../../src/domain/record.js';
+import { digestKey, generateKey } from '../../src/domain/token-format.js';
+import { ProjectionUnavailableError } from '../../src/projection/port.js';
+
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const HOUR = 3_600_000;
+
+function record(overrides: Partial<TokenRecord> = {}): TokenRecord {
+  return {
+    userId: 'u-1',
+    username: 'alice',
+    active: true,
+    isStaff: false,
+    isSuperuser: false,
+    tokenId: 't-1',
+    name: 'default',
+    scopes: [],
+    expiresAt: null,
+    graceUntil: null,
+    ...overrides,
+  };
+}
+
+/** A lookup over a Map that counts its calls: only the verifier's contract is under test here. */
+function lookupOf(entries: [string, TokenRecord][]) {
+  const byDigest = new Map(entries.map(([key, rec]) => [digestKey(key), rec]));
+  const calls: string[] = [];
+  return { calls, lookup: async (digest: string) => (calls.push(digest), byDigest.get(digest) ?? null) };
+}
+
+const newKey = () => generateKey('tl', 'tl', (n) => randomBytes(n));
+
+describe('key verification', () => {
+  const key = newKey();
+
+  it('answers valid with the record, after exactly one lookup by sha256', async () => {
+    const projection = lookupOf([[key, record()]]);
+    const result = await authenticator({ projection })(`Token ${key}`);
+    expect(result).toEqual({ kind: 'valid', record: record() });
+    expect(projection.calls).toEqual([digestKey(key)]);
+  });
+
+  it('rejects a tl_ key with a bad checksum without any lookup', async () => {
+    const projection = lookupOf([[key, record()]]);
+    const flipped = key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a');
+    const authenticate = authenticator({ projection });
+    expect(await authenticate(`Token ${flipped}`)).toEqual({ kind: 'not_found' });
+    expect(await authenticate('Token tl_short')).toEqual({ kind: 'not_found' });
+    expect(projection.calls).toEqual([]);
+  });
+
+  it('looks up keys of any other shape (imported DRF keys), and other prefixes', async () => {
+    const drf = generateKey('drf', 'tl', (n) => randomBytes(n));
+    const projection = lookupOf([[drf, record()]]);
+    expect((await authenticator({ projection })(`Token ${drf}`)).kind).toBe('valid');
+    expect((await authenticator({ projection, tokenPrefix: 'acme' })(`Token tl_nope`)).kind).toBe('not_found');
+    expect(projection.calls).toHaveLength(2);
+  });
+
+  describe('with an injected clock', () => {
+    it('expires at expiresAt, not a millisecond later', async () => {
+      const projection = lookupOf([[key, record({ expiresAt: T0 + HOUR })]]);
+      expect((await authenticator({ projection, clock: () => T0 + HOUR - 1 })(`Token ${key}`)).kind).toBe('valid');
+      expect((await authenticator({ projection, clock: () => T0 + HOUR })(`Token ${key}`)).kind).toBe('expired');
+    });
+
+    it('a superseded secret works until its grace ends, then is an invalid token', async () => {
+      const projection = lookupOf([[key, record({ graceUntil: T0 + 10 * 60_000 })]]);
+      expect((await authenticator({ projection, clock: () => T0 + 10 * 60_000 - 1 })(`Token ${key}`)).kind).toBe('valid');
+      expect((await authenticator({ projection, clock: () => T0 + 10 * 60_000 })(`Token ${key}`)).kind).toBe('not_found');
+    });
+  });
+
+  it('an inactive user is inactive; a missing scope is forbidden; no scopes on a token means all', async () => {
+    const scoped = newKey();
+    const projection = lookupOf([
+      [key, record({ active: false })],
+      [scoped, record({ scopes: ['tokens:read'] })],
+    ]);
+    const authenticate = authenticator({ projection });
+    expect((await authenticate(`Token ${key}`)).kind).toBe('inactive');
+    expect((await authenticate(`Token ${scoped}`, ['tokens:read'])).kind).toBe('valid');
+    expect((await authenticate(`Token ${scoped}`, ['tokens:write'])).kind).toBe('forbidden');
+    const unscoped = lookupOf([[key, record()]]);
+    expect((await authenticator({ projection: unscoped })(`Token ${key}`, ['tokens:write'])).kind).toBe('valid');
+  });
+
+  it('header failures never reach the projection', async () => {
+    const projection = lookupOf([]);
+    const authenticate = authenticator({ projection });
+    expect(await authenticate(undefined)).toEqual({ kind: 'none' });
+    expect(await authenticate('Token')).toEqual({ kind: 'no_credentials' });
+    expect(await authenticate('Token a b')).toEqual({ kind: 'spaces' });
+    expect(await authenticate('Token \xff')).toEqual({ kind: 'invalid_characters' });
+    expect(projection.calls).toEqual([]);
+  });
+});
+
+describe('an unreadable projection is unavailable, never an exception', () => {
+  const key = newKey();
+
+  it('ProjectionUnavailableError', async () => {
+    const cause = new ProjectionUnavailableError('redis down');
+    const result = await authenticator({ projection: { lookup: () => Promise.reject(cause) } })(`Token ${key}`);
+    expect(result).toEqual({ kind: 'unavailable', cause });
+  });
+
+  it('a lookup that throws synchronously', async () => {
+    const lookup = () => {
+      throw new TypeError('bug');
+    };
+    expect((await authenticator({ projection: { lookup } })(`Token ${key}`)).kind).toBe('unavailable');
+  });
+
+  it('a lookup slower than the timeout, even one that fails later', async () => {
+    const late = (ms: number, fail: boolean) =>
+      new Promise<TokenRecord | null>((resolve, reject) => setTimeout(() => (fail ? reject(new Error('late')) : resolve(record())), ms));
+    for (const fail of [false, true]) {
+      const started = Date.now();
+      const result = await authenticator({ projection: { lookup: () => late(200, fail) }, lookupTimeoutMs: 30 })(`Token ${key}`);
+      expect(result.kind).toBe('unavailable');
+      expect(result.kind === 'unavailable' && result.cause).toBeInstanceOf(LookupTimeoutError);
+      expect(Date.now() - started).toBeLessThan(190);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  });
+});

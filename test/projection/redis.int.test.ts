@@ -1,0 +1,203 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { digestKey } from '../../src/domain/index.js';
+import { ProjectionGapError, ProjectionUnavailableError } from '../../src/projection/port.js';
+import { rebuildProjection } from '../../src/projection/rebuild.js';
+import { tempLedger } from '../app/ledger-fixture.js';
+import { PrivateRedis } from '../koa/redis-server.js';
+import { Projector } from '../../src/projection/projector.js';
+import { deleteKeys, openRedisStore, openStartedStore, rawRedis, uniquePrefix } from './helpers/redis.js';
+
+const raw = rawRedis();
+const prefixes: string[] = [];
+afterAll(async () => {
+  for (const prefix of prefixes) await deleteKeys(raw, prefix);
+  await raw.quit();
+});
+
+function prefixFor(tag: string): string {
+  const prefix = uniquePrefix(tag);
+  prefixes.push(prefix);
+  return prefix;
+}
+
+async function timed<T>(work: Promise<T>): Promise<{ ms: number; result: PromiseSettledResult<T> }> {
+  const started = performance.now();
+  const [result] = await Promise.allSettled([work]);
+  return { ms: performance.now() - started, result: result! };
+}
+
+describe('Redis projection store', () => {
+  it('keeps every key under the configured prefix and finds a key by its sha256', async () => {
+    const fixture = tempLedger();
+    const prefix = prefixFor('layout');
+    const store = await openRedisStore(prefix);
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      const { key } = await fixture.ledger.issueToken({ username: 'alice', scopes: ['tokens:read'] });
+      await store.apply(await fixture.store.readAll());
+      expect(await store.lookup(digestKey(key))).toMatchObject({ username: 'alice', name: 'default', scopes: ['tokens:read'], active: true });
+      expect(await store.lookup(digestKey(`${key}x`))).toBeNull();
+      const keys = (await raw.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)).sort();
+      expect(keys).toEqual(['g1:checkpoint', `g1:t:${digestKey(key)}`, 'g1:u:alice', 'gen', 'gen:next']);
+      // The key itself is nowhere in Redis, only its digest.
+      for (const k of await raw.keys(`${prefix}*`)) expect(`${k} ${await raw.get(k)}`).not.toContain(key);
+    } finally {
+      await store.close();
+      await fixture.dispose();
+    }
+  });
+
+  it('lets Redis drop what can no longer let anyone in: secrets past their grace, tokens a week past expiry', async () => {
+    const fixture = tempLedger(Date.now() - 8 * 86_400_000);
+    const prefix = prefixFor('expiry');
+    const store = await openRedisStore(prefix);
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      const old = await fixture.ledger.issueToken({ username: 'alice' });
+      const fresh = await fixture.ledger.rotateToken({ username: 'alice', grace: '10m' });
+      const expiredLongAgo = await fixture.ledger.issueToken({ username: 'alice', name: 'short', expiresIn: '1h' });
+      const expiring = await fixture.ledger.issueToken({ username: 'alice', name: 'long', expiresIn: '30d' });
+      await store.apply(await fixture.store.readAll());
+      expect(await store.lookup(digestKey(old.key))).toBeNull();
+      expect(await store.lookup(digestKey(expiredLongAgo.key))).toBeNull();
+      expect(await store.lookup(digestKey(fresh.key))).not.toBeNull();
+      expect(await raw.pttl(`${prefix}g1:t:${digestKey(fresh.key)}`)).toBe(-1);
+      const ttl = await raw.pttl(`${prefix}g1:t:${digestKey(expiring.key)}`);
+      expect(ttl).toBeGreaterThan(28 * 86_400_000);
+    } finally {
+      await store.close();
+      await fixture.dispose();
+    }
+  });
+
+  it('fails a lookup fast when Redis is down or hung; back empty, it stays unavailable until rebuilt, without reopening', async () => {
+    const redis = await PrivateRedis.start();
+    const fixture = tempLedger();
+    const store = await openRedisStore('tl:', redis.url);
+    const projector = new Projector(fixture.store, store);
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      const { key } = await fixture.ledger.issueToken({ username: 'alice' });
+      const digest = digestKey(key);
+      await expect(store.lookup(digest)).rejects.toThrow(/is empty \(new, or Redis lost its data\)/);
+      await projector.catchUp();
+      expect(await store.lookup(digest)).not.toBeNull();
+
+      redis.pause();
+      const hung = await timed(store.lookup(digest));
+      expect(hung.result.status === 'rejected' && hung.result.reason).toBeInstanceOf(ProjectionUnavailableError);
+      expect(hung.ms).toBeLessThan(1_000);
+      redis.resume();
+      expect(await store.lookup(digest)).not.toBeNull();
+
+      await redis.stop();
+      const down = await timed(store.lookup(digest));
+      expect(down.result.status === 'rejected' && down.result.reason).toBeInstanceOf(ProjectionUnavailableError);
+      expect(down.ms).toBeLessThan(1_000);
+      await expect(projector.catchUp()).rejects.toBeInstanceOf(ProjectionUnavailableError);
+
+      // Back without its data: never "not found" (a misleading 401), unavailable until rebuilt.
+      await redis.start();
+      let answer: unknown;
+      for (let i = 0; i < 100; i++) {
+        answer = await store.lookup(digest).catch((e: unknown) => e);
+        if (answer instanceof ProjectionUnavailableError && /is empty/.test(answer.message)) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(String(answer)).toMatch(/is empty/);
+      // The projector's connection reconnects on its own schedule: retry as its follow loop would.
+      for (let i = 0; i < 100 && !(await projector.catchUp().then(() => true, () => false)); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await store.lookup(digest)).toMatchObject({ username: 'alice' });
+    } finally {
+      await store.close();
+      await redis.stop();
+      await fixture.dispose();
+    }
+  });
+
+  it('refuses to open on an unreachable Redis with one line naming the setting', async () => {
+    const error = await openRedisStore('tl:', 'redis://127.0.0.1:1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProjectionUnavailableError);
+    expect((error as Error).message).toMatch(/^TOKENLEDGER_REDIS_URL: cannot connect to Redis at 127\.0\.0\.1:1 /);
+  });
+
+  it('never switches to a rebuild that is behind the live projection', async () => {
+    const fixture = tempLedger();
+    const prefix = prefixFor('behind');
+    const store = await openStartedStore(prefix);
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      const build = await store.beginRebuild();
+      const log = await fixture.store.readAll();
+      await store.apply(log);
+      expect(await build.commit()).toBe(false);
+      expect(await raw.get(`${prefix}gen`)).toBe('1');
+      await build.apply(log);
+      expect(await build.commit()).toBe(true);
+      expect(await raw.get(`${prefix}gen`)).toBe('2');
+      expect(await raw.keys(`${prefix}g1:*`)).toEqual([]);
+      expect(await store.checkpoint()).toBe(log.at(-1)!.position);
+    } finally {
+      await store.close();
+      await fixture.dispose();
+    }
+  });
+
+  it('an empty store takes only the log from its start; a batch that skips events is refused', async () => {
+    const fixture = tempLedger();
+    const prefix = prefixFor('empty');
+    const store = await openRedisStore(prefix);
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      await fixture.ledger.registerUser({ username: 'bob', password: null });
+      const log = await fixture.store.readAll();
+      expect(await store.isEmpty()).toBe(true);
+      await expect(store.apply(log.slice(1), log[0]!.position)).rejects.toThrow(/is empty/);
+      await store.apply(log.slice(0, 1), 0n);
+      expect(await store.isEmpty()).toBe(false);
+      await expect(store.apply(log.slice(1), log[1]!.position)).rejects.toBeInstanceOf(ProjectionGapError);
+      expect(await store.checkpoint()).toBe(log[0]!.position);
+
+      await store.clear();
+      expect(await store.isEmpty()).toBe(true);
+      expect(await store.checkpoint()).toBe(0n);
+      expect(await raw.keys(`${prefix}g[0-9]*:*`)).toEqual([]);
+      // A projector that was half way when the store was cleared starts again from the start.
+      await new Projector(fixture.store, store).catchUp();
+      expect((await store.dump()).docs.size).toBe(2);
+    } finally {
+      await store.close();
+      await fixture.dispose();
+    }
+  });
+
+  it('drops the generation of a rebuild that died, at the next rebuild', async () => {
+    const fixture = tempLedger();
+    const prefix = prefixFor('orphan');
+    const store = await openRedisStore(prefix);
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      await fixture.ledger.issueToken({ username: 'alice' });
+      const dead = await store.beginRebuild();
+      await dead.apply(await fixture.store.readAll());
+      // The builder is gone: its lease runs out (here: at once).
+      await raw.del(`${prefix}g1:lease`);
+      expect(await raw.keys(`${prefix}g1:*`)).not.toEqual([]);
+      await rebuildProjection(fixture.store, store);
+      expect(await raw.keys(`${prefix}g1:*`)).toEqual([]);
+      expect(await raw.get(`${prefix}gen`)).toBe('2');
+      expect((await store.dump()).records.size).toBe(1);
+    } finally {
+      await store.close();
+      await fixture.dispose();
+    }
+  });
+
+  it('never puts the password of the URL in an error', async () => {
+    const error = await openRedisStore('tl:', 'redis://:s3cret-pass@127.0.0.1:1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProjectionUnavailableError);
+    expect((error as Error).message).not.toContain('s3cret-pass');
+  });
+});
