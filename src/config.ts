@@ -1,4 +1,5 @@
 import { parseDuration } from './domain/duration.js';
+import { CLUSTER_DEFAULT_PREFIX, hasHashTag, parseRedisUrl, RedisUrlError } from './projection/redis-url.js';
 
 /** A setting that cannot work; the message names the setting (and never echoes a secret). */
 export class ConfigError extends Error {
@@ -60,6 +61,28 @@ function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+function checkedRedisUrl(url: string) {
+  try {
+    return parseRedisUrl(url);
+  } catch (error) {
+    if (error instanceof RedisUrlError) throw new ConfigError(`TOKENLEDGER_REDIS_URL: ${error.message}`);
+    throw error;
+  }
+}
+
+// The projection's atomic writes are Lua scripts over many keys, which a Redis Cluster runs only
+// when all of them hash to one slot. A prefix without a hash tag is refused rather than rewritten:
+// key names the user chose stay the key names Redis holds.
+function clusterPrefix(prefix: string, cluster: boolean): string {
+  if (cluster && !hasHashTag(prefix)) {
+    throw new ConfigError(
+      `TOKENLEDGER_REDIS_PREFIX: on a Redis Cluster the prefix needs a hash tag, e.g. {${prefix.replace(/:$/, '')}}: ` +
+        '(every key of the projection must share one slot for its atomic writes)',
+    );
+  }
+  return prefix;
+}
+
 /** Settings from flags, then the environment, then defaults (SPEC §1), validated once. */
 export function loadSettings(flags: Partial<Record<keyof Settings, string | number>> = {}, env: Env = process.env): Settings {
   const store = pick(flags.store as string | undefined, env, 'TOKENLEDGER_STORE') ?? DEFAULT_STORE;
@@ -70,6 +93,7 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   if (redisUrl !== null && !/^(redis|rediss|redis\+cluster|redis\+sentinel):\/\//.test(redisUrl)) {
     throw new ConfigError(`TOKENLEDGER_REDIS_URL: unsupported URL "${redactUrl(redisUrl)}" (expected redis://host:port)`);
   }
+  const cluster = redisUrl !== null && checkedRedisUrl(redisUrl).kind === 'cluster';
   const ttlText = pick(flags.loginTtlMs as string | undefined, env, 'TOKENLEDGER_LOGIN_TTL') ?? '10h';
   const loginTtlMs = parseDuration(ttlText);
   if (loginTtlMs === null) throw new ConfigError(`TOKENLEDGER_LOGIN_TTL: "${ttlText}" is not a duration (use 10h, 30m, 7d or 0)`);
@@ -77,7 +101,15 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   return {
     store,
     redisUrl,
-    redisPrefix: matching(pick(undefined, env, 'TOKENLEDGER_REDIS_PREFIX') ?? 'tokenledger:', /^\S+$/, 'TOKENLEDGER_REDIS_PREFIX', 'the prefix may not be blank or contain spaces'),
+    redisPrefix: clusterPrefix(
+      matching(
+        pick(undefined, env, 'TOKENLEDGER_REDIS_PREFIX') ?? (cluster ? CLUSTER_DEFAULT_PREFIX : 'tokenledger:'),
+        /^\S+$/,
+        'TOKENLEDGER_REDIS_PREFIX',
+        'the prefix may not be blank or contain spaces',
+      ),
+      cluster,
+    ),
     tokenPrefix: matching(
       pick(undefined, env, 'TOKENLEDGER_TOKEN_PREFIX') ?? 'tl',
       /^[A-Za-z0-9]{1,16}$/,

@@ -88,10 +88,6 @@ export class Projector {
     this.loop = null;
   }
 
-  get following(): boolean {
-    return this.loop !== null && !this.stopping;
-  }
-
   async status(): Promise<ProjectionStatus> {
     const [checkpoint, head] = await Promise.all([this.projection.checkpoint(), this.events.headPosition()]);
     return { backend: this.projection.backend, checkpoint, head, lag: head > checkpoint ? head - checkpoint : 0n };

@@ -110,6 +110,9 @@ export async function rebuildProjection(events: EventStore, projection: Projecti
       count += batch.length;
       if (replay.size >= flushEvery) await flush();
       report('replay');
+      // Reading a synchronous store never yields to the event loop: let the socket carry the
+      // write in flight while we read on, instead of all at once at the next flush.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     await flush();
     await writing;

@@ -1,7 +1,7 @@
 import type { StoredRecord, UserDoc } from '../../projections/token-records.js';
 import type { ProjectionBuild } from './port.js';
 import { applyOnce, applyWithRetry, keys, recordArgs } from './redis-apply.js';
-import { execChecked, unavailable, type ProjectionRedis } from './redis-client.js';
+import { execChecked, unavailable, type ProjectionPipeline, type ProjectionRedis } from './redis-client.js';
 import { encodeDoc } from './redis-codec.js';
 
 /** A build holds a lease while it runs; a generation without one is an abandoned build. */
@@ -91,7 +91,7 @@ export async function beginRedisBuild(redis: ProjectionRedis, prefix: string, ta
 
 /**
  * Nobody reads or writes a generation under construction, so plain pipelined writes suffice, and
- * multi-key commands (MSET, UNLINK) spare the client one command object per key.
+ * multi-key commands (MSET, UNLINK, the bulk-set script) spare the client one command per key.
  */
 async function writeBlind(
   redis: ProjectionRedis,
@@ -101,27 +101,34 @@ async function writeBlind(
   checkpoint: bigint,
 ): Promise<void> {
   const puts: string[] = docs.flatMap((doc) => [keys.doc(gen, doc.username), encodeDoc(doc)]);
-  const expiring: [string, string, string][] = [];
+  const expiringKeys: string[] = [];
+  const expiringArgs: string[] = [];
   const deletes: string[] = [];
   for (const [digest, record] of records) {
     const [value, expiry] = recordArgs(record);
     if (value === '') deletes.push(keys.record(gen, digest));
     else if (expiry === '0') puts.push(keys.record(gen, digest), value);
-    else expiring.push([keys.record(gen, digest), value, expiry]);
+    else {
+      expiringKeys.push(keys.record(gen, digest));
+      expiringArgs.push(value, expiry);
+    }
   }
-  let pipeline = redis.pipeline();
+  let pipeline = redis.pipeline() as ProjectionPipeline;
   let queued = 0;
   const pending: Promise<unknown>[] = [];
   const queue = (add: () => void) => {
     add();
     if (++queued < PIPELINE) return;
     pending.push(execChecked(pipeline));
-    pipeline = redis.pipeline();
+    pipeline = redis.pipeline() as ProjectionPipeline;
     queued = 0;
   };
   for (let i = 0; i < puts.length; i += 2 * MULTI_KEY) queue(() => pipeline.mset(...puts.slice(i, i + 2 * MULTI_KEY)));
   for (let i = 0; i < deletes.length; i += MULTI_KEY) queue(() => pipeline.unlink(...deletes.slice(i, i + MULTI_KEY)));
-  for (const [key, value, expiry] of expiring) queue(() => pipeline.set(key, value, 'PXAT', expiry));
+  for (let i = 0; i < expiringKeys.length; i += MULTI_KEY) {
+    const chunk = expiringKeys.slice(i, i + MULTI_KEY);
+    queue(() => pipeline.tlBulkSet(chunk.length, ...chunk, ...expiringArgs.slice(2 * i, 2 * i + 2 * chunk.length)));
+  }
   pipeline.set(keys.checkpoint(gen), String(checkpoint)).pexpire(keys.lease(gen), LEASE_MS);
   pending.push(execChecked(pipeline));
   await Promise.all(pending);

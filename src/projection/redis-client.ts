@@ -1,12 +1,20 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { ProjectionGapError, ProjectionUnavailableError } from './port.js';
-import { APPLY_SCRIPT, SWITCH_SCRIPT } from './redis-scripts.js';
+import { APPLY_SCRIPT, BULK_SET_SCRIPT, SWITCH_SCRIPT } from './redis-scripts.js';
+import { createRedis } from './redis-topology.js';
+import { redisTarget } from './redis-url.js';
+
+export { redisTarget };
 
 /** ioredis with our scripts, defined once per connection (EVALSHA, reloaded after a Redis restart). */
 export interface ProjectionRedis extends Redis {
   tlApply(numKeys: number, ...args: (string | number)[]): Promise<string>;
   tlSwitch(...args: (string | number)[]): Promise<string>;
+  tlBulkSet(numKeys: number, ...args: (string | number)[]): Promise<number>;
 }
+
+/** A pipeline of that connection, with the scripts on it too. */
+export type ProjectionPipeline = ChainableCommander & { tlBulkSet(numKeys: number, ...args: (string | number)[]): ProjectionPipeline };
 
 export interface RedisConnectOptions {
   url: string;
@@ -15,16 +23,6 @@ export interface RedisConnectOptions {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   name: string;
-}
-
-/** host:port of a Redis URL, for messages: never the password a URL may carry. */
-export function redisTarget(url: string): string {
-  try {
-    const { hostname, port } = new URL(url);
-    return `${hostname || '127.0.0.1'}:${port || '6379'}`;
-  } catch {
-    return 'the configured Redis';
-  }
 }
 
 /**
@@ -40,11 +38,12 @@ export function unavailable(error: unknown, target: string, doing: string): Erro
 /**
  * A connection that fails fast instead of queueing: no offline queue, no retry of a command whose
  * connection dropped, a bounded reply time. It keeps reconnecting in the background (at most
- * 1 s apart), so Redis coming back needs no restart of the process.
+ * 1 s apart), so Redis coming back needs no restart of the process. The URL may name one Redis,
+ * a Redis Cluster or a Sentinel-watched master (see redis-url.ts); the options are the same.
  */
 export async function connectRedis(options: RedisConnectOptions): Promise<ProjectionRedis> {
   const target = redisTarget(options.url);
-  const client = new Redis(options.url, {
+  const client = createRedis(options.url, {
     keyPrefix: options.prefix,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -56,17 +55,26 @@ export async function connectRedis(options: RedisConnectOptions): Promise<Projec
     scripts: {
       tlApply: { lua: APPLY_SCRIPT },
       tlSwitch: { lua: SWITCH_SCRIPT, numberOfKeys: 5 },
+      tlBulkSet: { lua: BULK_SET_SCRIPT },
     },
   }) as ProjectionRedis;
   // Errors surface on the commands that fail; without a listener ioredis would print each one.
-  client.on('error', () => {});
+  // The last one explains a first connect that never gets ready.
+  let lastError = '';
+  client.on('error', (error: Error) => void (lastError = error.message.split('\n', 1)[0]!));
   try {
-    await client.connect();
+    // A Cluster whose state is not ok, or sentinels that know no such master, keep retrying
+    // inside connect(): bound the wait.
+    await Promise.race([client.connect(), deadline(2 * options.connectTimeoutMs + 1_000, () => lastError)]);
   } catch (error) {
     client.disconnect();
     throw new ProjectionUnavailableError(`TOKENLEDGER_REDIS_URL: cannot connect to Redis at ${target} (${(error as Error).message})`);
   }
   return client;
+}
+
+function deadline(ms: number, why: () => string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`not ready within ${ms} ms${why() ? `: ${why()}` : ''}`)), ms).unref());
 }
 
 /** Runs a pipeline and checks every reply: one failed command fails the whole call. */

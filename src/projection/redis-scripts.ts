@@ -77,3 +77,12 @@ if ARGV[1] ~= '' then redis.call('SADD', KEYS[4], ARGV[1]) end
 redis.call('DEL', KEYS[5])
 return 'OK'
 `;
+
+/**
+ * Sets many keys with their own expiry in one command (MSET has no expiry): what a rebuild
+ * writes for expiring tokens and secrets in grace. KEYS: the keys; ARGV: value, epoch ms, …
+ */
+export const BULK_SET_SCRIPT = `
+for i, key in ipairs(KEYS) do redis.call('SET', key, ARGV[2 * i - 1], 'PXAT', ARGV[2 * i]) end
+return #KEYS
+`;
