@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { pgSchemas } from '../eventstore/postgres-fixture.js';
 import { loadSettings } from '../../src/config.js';
 import { MESSAGES } from '../../src/koa/index.js';
 import { openProjection, type ProjectionRuntime } from '../../src/projection/open.js';
@@ -27,10 +28,13 @@ interface Run {
  * changes users and tokens in other processes. With Redis, the CLI's read-your-writes makes the
  * change visible when it exits; with the memory projection, the server's projector polls the log.
  */
-export function cliScenario(backend: 'memory' | 'redis'): void {
+export function cliScenario(backend: 'memory' | 'redis', store: 'sqlite' | 'postgres' = 'sqlite'): void {
   const dir = mkdtempSync(join(tmpdir(), 'tl-b2-e2e-'));
-  const prefix = testPrefix(`e2e-${backend}`);
-  const env: NodeJS.ProcessEnv = { ...process.env, TOKENLEDGER_STORE: `sqlite:${join(dir, 'events.db')}`, TOKENLEDGER_REDIS_PREFIX: prefix };
+  const prefix = testPrefix(`e2e-${backend}-${store}`);
+  // On PostgreSQL (issue 6) the same scenario runs on a schema of its own, dropped at the end.
+  const schemas = pgSchemas('scenario');
+  const storeUrl = store === 'postgres' ? schemas.url() : `sqlite:${join(dir, 'events.db')}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, TOKENLEDGER_STORE: storeUrl, TOKENLEDGER_REDIS_PREFIX: prefix };
   delete env.REDIS_URL;
   delete env.TOKENLEDGER_REDIS_URL;
   if (backend === 'redis') env.TOKENLEDGER_REDIS_URL = REDIS_URL;
@@ -38,10 +42,15 @@ export function cliScenario(backend: 'memory' | 'redis'): void {
   let server: Listening;
 
   function cli(...args: string[]): Promise<Run> {
+    return cliWithInput('', ...args);
+  }
+
+  function cliWithInput(input: string, ...args: string[]): Promise<Run> {
     return new Promise((done) => {
-      execFile('node', [BIN, ...args], { env }, (error, stdout, stderr) => {
+      const child = execFile('node', [BIN, ...args], { env }, (error, stdout, stderr) => {
         done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, exitedAt: Date.now() });
       });
+      child.stdin?.end(input);
     });
   }
 
@@ -83,6 +92,7 @@ export function cliScenario(backend: 'memory' | 'redis'): void {
     await server?.close();
     await runtime?.close();
     if (backend === 'redis') await dropPrefix(REDIS_URL, prefix);
+    if (store === 'postgres') await schemas.dropAll();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -92,8 +102,10 @@ export function cliScenario(backend: 'memory' | 'redis'): void {
     const created = await cliOk('token', 'create', 'alice');
     current = keyOf(created);
     await expectNext(created, current, 200);
+    expect((await cliWithInput(`${current}\n`, 'token', 'verify')).code).toBe(0);
     const revoked = await cliOk('token', 'revoke', 'alice');
     await expectNext(revoked, current, 401, MESSAGES.invalidToken);
+    expect((await cliWithInput(`${current}\n`, 'token', 'verify')).code).toBe(1);
   });
 
   it('drf_create_token -r: the old key gets "Invalid token.", the new one works', async () => {
@@ -130,4 +142,14 @@ export function cliScenario(backend: 'memory' | 'redis'): void {
     const activated = await cliOk('user', 'activate', 'alice');
     for (const key of [current, ci]) await expectNext(activated, key, 200);
   });
+
+  if (backend === 'redis') {
+    it('projection rebuild: valid keys stay valid, revoked ones stay revoked', async () => {
+      const revoked = keyOf(await cliOk('token', 'create', 'alice', '--name', 'gone'));
+      await cliOk('token', 'revoke', 'alice', '--name', 'gone');
+      const rebuilt = await cliOk('projection', 'rebuild');
+      await expectNext(rebuilt, current, 200);
+      await expectNext(rebuilt, revoked, 401, MESSAGES.invalidToken);
+    });
+  }
 }
