@@ -108,6 +108,23 @@ describe('default keys', () => {
     expect(keyShape('tlx_abc', 'tl')).toBe('other');
   });
 
+  it('are checked exactly as checksum() (zlib CRC-32) writes them, for any text after the prefix', () => {
+    const base62Fixed6 = (n: number) => Array.from({ length: 6 }, (_, i) => BASE62[Math.floor(n / 62 ** (5 - i)) % 62]).join('');
+    expect(base62Fixed6(crc32('x'.repeat(30)))).toBe(checksum('x'.repeat(30)));
+    // keyShape computes its CRC in one allocation-free pass; zlib's crc32 is the reference.
+    const base62 = fc.constantFrom(...BASE62);
+    const anyChar = fc.oneof(base62, fc.constantFrom(...PRINTABLE, 'é', '\u0100', '\uffff', ''));
+    const bodies = fc.oneof(fc.string({ unit: base62, minLength: 30, maxLength: 30 }), fc.string({ unit: anyChar, minLength: 28, maxLength: 32 }));
+    fc.assert(
+      fc.property(bodies, fc.array(anyChar, { maxLength: 8 }), fc.boolean(), (body, tail, honest) => {
+        const suffix = honest ? base62Fixed6(crc32(body)) : tail.join('');
+        const expected = /^[0-9A-Za-z]{30}$/.test(body) && suffix === base62Fixed6(crc32(body)) ? 'tl_valid' : 'tl_bad_checksum';
+        expect(keyShape(`tl_${body}${suffix}`, 'tl')).toBe(expected);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('carry at least 160 bits from the random source', () => {
     // 30 uniform base62 characters: 30 * log2(62) bits.
     expect(30 * Math.log2(62)).toBeGreaterThan(160);
