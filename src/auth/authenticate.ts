@@ -23,9 +23,10 @@ export const DEFAULT_LOOKUP_TIMEOUT_MS = 250;
 
 /**
  * Framework-free request authentication: give it the raw `Authorization` value (as Node
- * decodes it, latin-1) and the scopes the route needs; it answers with an `AuthResult`.
+ * decodes it, latin-1) and the scopes the route needs; it answers with an `AuthResult`, at once
+ * when no lookup is needed or the projection is in process memory, else as a promise.
  */
-export function authenticator(options: AuthenticatorOptions): (header: string | undefined, scopes?: readonly string[]) => Promise<AuthResult> {
+export function authenticator(options: AuthenticatorOptions): (header: string | undefined, scopes?: readonly string[]) => AuthResult | Promise<AuthResult> {
   const parse = headerParser(options.keyword ?? 'Token');
   const verify = keyVerifier({
     projection: options.projection,
@@ -35,7 +36,7 @@ export function authenticator(options: AuthenticatorOptions): (header: string | 
   });
   return (header, scopes = []) => {
     const parsed = parse(header);
-    if (parsed.kind !== 'key') return Promise.resolve(parsed);
+    if (parsed.kind !== 'key') return parsed;
     return verify(parsed.key, scopes);
   };
 }

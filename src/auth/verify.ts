@@ -57,22 +57,28 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /**
  * Checks one key: offline format check, then one projection lookup by sha256, then the
  * rules of `outcomeOf`. Returns a value for every case; it never throws, so a broken or
- * slow projection is an `unavailable` answer (fail closed), never an exception.
+ * slow projection is an `unavailable` answer (fail closed), never an exception. A key refused
+ * offline is answered at once, without a promise.
  */
-export function keyVerifier(options: VerifyOptions): (key: string, scopes: readonly string[]) => Promise<Verification> {
+export function keyVerifier(options: VerifyOptions): (key: string, scopes: readonly string[]) => Verification | Promise<Verification> {
   const { projection, tokenPrefix, clock, lookupTimeoutMs } = options;
-  return async (key, scopes) => {
-    // A mistyped or made-up `tl_` key is refused here, without a round trip (SPEC §2).
-    if (keyShape(key, tokenPrefix) === 'tl_bad_checksum') return REFUSED.not_found;
-    let record: TokenRecord | null;
-    try {
-      record = await withTimeout(projection.lookup(digestKey(key)), lookupTimeoutMs);
-    } catch (cause) {
-      return { kind: 'unavailable', cause };
-    }
+  const verdict = (record: TokenRecord | null, scopes: readonly string[]): Verification => {
     const outcome = outcomeOf(record, clock(), scopes);
     if (outcome === 'valid') return { kind: outcome, record: record! };
     if (outcome === 'unavailable') return { kind: outcome, cause: null };
     return REFUSED[outcome];
+  };
+  const unavailable = (cause: unknown): Verification => ({ kind: 'unavailable', cause });
+  return (key, scopes) => {
+    // A mistyped or made-up `tl_` key is refused here, without a round trip (SPEC §2).
+    if (keyShape(key, tokenPrefix) === 'tl_bad_checksum') return REFUSED.not_found;
+    const digest = digestKey(key);
+    let pending: Promise<TokenRecord | null>;
+    try {
+      pending = withTimeout(projection.lookup(digest), lookupTimeoutMs);
+    } catch (cause) {
+      return unavailable(cause);
+    }
+    return pending.then((record) => verdict(record, scopes), unavailable);
   };
 }

@@ -68,8 +68,9 @@ export function tokenAuth(options: TokenAuthOptions): Middleware<TokenAuthState>
   const retryAfter = String(options.retryAfterSeconds ?? 5);
   const onResult = options.onResult;
   const authenticate = authenticator({ ...options, keyword });
-  return async function tokenAuthMiddleware(ctx, next) {
-    const result = await authenticate(ctx.req.headers.authorization, scopes);
+
+  /** Refuses, or fills `ctx.state` and hands over to the rest of the chain. */
+  const decide = (ctx: ParameterizedContext<TokenAuthState>, next: () => Promise<unknown>, result: AuthResult) => {
     onResult?.(result);
     const decision = responseFor(result, required);
     if (decision !== 'admit') return refuse(ctx, decision, keyword, retryAfter);
@@ -84,6 +85,14 @@ export function tokenAuth(options: TokenAuthOptions): Middleware<TokenAuthState>
       };
     }
     // Deliberately outside any try/catch: a downstream error must never become a 401.
-    await next();
+    return next();
+  };
+
+  // Not an async function: with the memory projection the answer is known at once, and the
+  // request goes on without a promise of this middleware's own.
+  return function tokenAuthMiddleware(ctx, next) {
+    const result = authenticate(ctx.req.headers.authorization, scopes);
+    if (result instanceof Promise) return result.then((settled) => decide(ctx, next, settled));
+    return decide(ctx, next, result);
   };
 }

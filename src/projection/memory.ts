@@ -2,6 +2,7 @@ import { foldBatch } from '../../projections/batch.js';
 import { positionOf, storageExpiry, type StoredRecord, type UserDoc } from '../../projections/token-records.js';
 import type { TokenRecord } from '../domain/record.js';
 import type { RecordedEvent } from '../eventstore/port.js';
+import { LookupBatcher } from './lookup-batch.js';
 import { ProjectionGapError, type ProjectionBuild, type ProjectionDump, type ProjectionStore } from './port.js';
 
 interface State {
@@ -45,13 +46,22 @@ export class MemoryProjectionStore implements ProjectionStore {
   readonly backend = 'memory';
   private state: State = emptyState();
 
-  async lookup(digest: string): Promise<TokenRecord | null> {
-    const record = this.state.records.get(digest);
-    if (record === undefined) return null;
-    // What Redis drops by itself (PXAT) is gone here too, so both backends answer alike.
-    const expiry = storageExpiry(record);
-    return expiry !== null && expiry <= Date.now() ? null : record;
+  /** Answered after the event loop's turn, with the turn's other lookups (see LookupBatcher). */
+  lookup(digest: string): Promise<TokenRecord | null> {
+    return this.lookups.lookup(digest);
   }
+
+  private readonly lookups = new LookupBatcher((digests) => {
+    const { records } = this.state;
+    const now = Date.now();
+    return digests.map((digest) => {
+      const record = records.get(digest);
+      if (record === undefined) return null;
+      // What Redis drops by itself (PXAT) is gone here too, so both backends answer alike.
+      const expiry = storageExpiry(record);
+      return expiry !== null && expiry <= now ? null : record;
+    });
+  });
 
   async apply(events: RecordedEvent[], after?: bigint): Promise<void> {
     applyTo(this.state, events, after);

@@ -3,9 +3,20 @@ import type { TokenRecord } from '../domain/record.js';
 import type { RecordedEvent } from '../eventstore/port.js';
 import { ProjectionUnavailableError, type ProjectionBuild, type ProjectionDump, type ProjectionStore } from './port.js';
 import { applyOnce, applyWithRetry, keys } from './redis-apply.js';
+import { LookupBatcher, type BatchAnswer } from './lookup-batch.js';
 import { beginRedisBuild, dropGeneration, scanGeneration } from './redis-build.js';
 import { closeRedis, connectRedis, execChecked, redisTarget, unavailable, type ProjectionRedis } from './redis-client.js';
 import { CorruptValueError, decodeDoc, decodeRecord } from './redis-codec.js';
+
+function decodeLookup(value: string | null): BatchAnswer {
+  if (value === null) return null;
+  try {
+    return decodeRecord(value);
+  } catch (error) {
+    if (error instanceof CorruptValueError) return new ProjectionUnavailableError(error.message);
+    throw error;
+  }
+}
 
 export interface RedisProjectionOptions {
   url: string;
@@ -48,12 +59,26 @@ export class RedisProjectionStore implements ProjectionStore {
     }
   }
 
-  async lookup(digest: string): Promise<TokenRecord | null> {
+  /**
+   * One read, batched (see LookupBatcher): the lookups of one turn of the event loop go to Redis
+   * as one MGET, the live-generation pointer in front. The MGET's time bound is the lookup's.
+   */
+  lookup(digest: string): Promise<TokenRecord | null> {
+    return this.lookups.lookup(digest);
+  }
+
+  private readonly lookups = new LookupBatcher((digests) => this.read(digests));
+
+  /** The records of `digests` from the live generation (a corrupt value fails only its own lookup). */
+  private async read(digests: string[]): Promise<BatchAnswer[]> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const gen = this.generation ?? '';
+      const names = new Array<string>(digests.length + 1);
+      names[0] = keys.live;
+      for (let i = 0; i < digests.length; i++) names[i + 1] = keys.record(gen, digests[i]!);
       let reply: (string | null)[];
       try {
-        reply = await this.reader.mget(keys.live, keys.record(gen, digest));
+        reply = await this.reader.mget(names);
       } catch (error) {
         throw unavailable(error, this.target, 'answer a lookup');
       }
@@ -65,12 +90,7 @@ export class RedisProjectionStore implements ProjectionStore {
         this.generation = reply[0]!;
         continue;
       }
-      try {
-        return reply[1] == null ? null : decodeRecord(reply[1]);
-      } catch (error) {
-        if (error instanceof CorruptValueError) throw new ProjectionUnavailableError(error.message);
-        throw error;
-      }
+      return reply.slice(1).map(decodeLookup);
     }
     throw new ProjectionUnavailableError('the Redis projection keeps switching generations');
   }
