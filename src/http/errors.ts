@@ -72,18 +72,29 @@ export function toHttp(error: unknown): { response: HttpError; unexpected: boole
 
 /** The one error-to-HTTP mapper, outermost but for logging, so every route answers the same way. */
 export function errorMapper() {
-  return async (ctx: Context, next: Next): Promise<void> => {
+  const answer = (ctx: Context, error: unknown): void => {
+    const { response, unexpected } = toHttp(error);
+    if (unexpected) ctx.state.error = error;
+    ctx.status = response.status;
+    ctx.set(response.headers);
+    // DRF's exact `application/json`, set before the body so Koa adds no charset.
+    ctx.set('Content-Type', 'application/json');
+    ctx.body = response.body;
+  };
+  // Not an async function: one promise per request fewer on the path every request takes.
+  return (ctx: Context, next: Next): Promise<void> => {
+    let pending: Promise<unknown>;
     try {
-      await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw detail(404, NOT_FOUND);
+      pending = next();
     } catch (error) {
-      const { response, unexpected } = toHttp(error);
-      if (unexpected) ctx.state.error = error;
-      ctx.status = response.status;
-      ctx.set(response.headers);
-      // DRF's exact `application/json`, set before the body so Koa adds no charset.
-      ctx.set('Content-Type', 'application/json');
-      ctx.body = response.body;
+      answer(ctx, error);
+      return Promise.resolve();
     }
+    return pending.then(
+      () => {
+        if (ctx.status === 404 && ctx.body === undefined) answer(ctx, detail(404, NOT_FOUND));
+      },
+      (error: unknown) => answer(ctx, error),
+    );
   };
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { writeSync } from 'node:fs';
 import type { Context, Next } from 'koa';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Metrics } from './metrics.js';
+import { clientAddress } from './routing.js';
 
 /**
  * Paths pino blanks out in a log object. The request logger never puts headers, bodies or query
@@ -37,20 +39,92 @@ export function createLogger(destination?: DestinationStream, level = process.en
 }
 
 /**
- * stdout, written in blocks of 4 KB rather than one write per line (one write per request costs
- * about as much as the rest of the request's logging); a timer flushes a partial block twice a
- * second, so a quiet server's lines still appear at once. `logger.flush()` empties it at shutdown.
+ * stdout, written once per turn of the event loop: the lines of one turn (a request's, or those
+ * of every request answered together under load) go out in one write. Measured: sonic-boom's
+ * asynchronous mode (pino.destination with minLength) spends about 2 µs a line re-measuring its
+ * buffer, more than the rest of the request's logging; this costs about 0.35 µs.
  */
 function bufferedStdout(): DestinationStream {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => {
-    try {
-      stream.flush();
-    } catch {
-      // not open yet, or already closed: nothing to flush
+  return new TurnBufferedDestination(1);
+}
+
+/** Bytes kept while the destination cannot take them (a full non-blocking pipe); beyond, lines are dropped and counted. */
+const MAX_PENDING = 16 * 1024 * 1024;
+
+/**
+ * A pino destination that gathers the lines written during one turn of the event loop and writes
+ * them with one synchronous write at its end (pino's own default destination writes every line
+ * synchronously). Nothing is reordered or half-written; a full non-blocking pipe (EAGAIN) keeps
+ * the lines and retries shortly.
+ */
+export class TurnBufferedDestination implements DestinationStream {
+  private lines: string[] = [];
+  private bytes = 0;
+  private scheduled = false;
+  private dropped = 0;
+  private retry: NodeJS.Timeout | null = null;
+  /** Bytes a full pipe did not take yet: they go out before any newer line. */
+  private carry: Buffer | null = null;
+
+  constructor(private readonly fd: number) {}
+
+  write(line: string): void {
+    if (this.bytes > MAX_PENDING) {
+      this.dropped += 1;
+      return;
     }
-  }, 500).unref();
-  return stream;
+    this.lines.push(line);
+    this.bytes += line.length;
+    if (!this.scheduled && this.retry === null) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  /** Writes what is buffered now (pino's `logger.flush()`, and at shutdown). */
+  flush(callback?: (error?: Error) => void): void {
+    this.drain();
+    callback?.();
+  }
+
+  flushSync(): void {
+    this.drain();
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    if (this.retry !== null) {
+      clearTimeout(this.retry);
+      this.retry = null;
+    }
+    if (this.lines.length === 0 && this.carry === null) return;
+    if (this.dropped > 0) {
+      this.lines.push(`${JSON.stringify({ level: 40, time: Date.now(), msg: 'log lines dropped: stdout did not take them', dropped: this.dropped })}\n`);
+      this.dropped = 0;
+    }
+    const text = Buffer.from(this.lines.length === 1 ? this.lines[0]! : this.lines.join(''));
+    let data = this.carry === null ? text : Buffer.concat([this.carry, text]);
+    this.carry = null;
+    this.lines = [];
+    this.bytes = 0;
+    while (data.length > 0) {
+      let written: number;
+      try {
+        written = writeSync(this.fd, data);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+          // Keep the rest (bytes: it may end mid-character) in front of newer lines; try again soon.
+          this.carry = data;
+          this.bytes += data.length;
+          this.retry = setTimeout(this.drain, 10).unref();
+          return;
+        }
+        // stdout is gone (EPIPE, closed): there is nowhere to report it; the lines are lost.
+        return;
+      }
+      data = data.subarray(written);
+    }
+  };
 }
 
 /**
@@ -59,19 +133,22 @@ function bufferedStdout(): DestinationStream {
  * event the request appends.
  */
 export function requestLog(logger: Logger, metrics: Metrics) {
-  return async (ctx: Context, next: Next): Promise<void> => {
+  // Not an async function: one promise per request fewer on the path every request takes.
+  return (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
     const id = randomUUID();
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
-    try {
-      await next();
-    } finally {
+    const finish = () => {
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const user = (ctx.state.user as { username?: string } | undefined)?.username;
-      logger.info({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: ctx.ip, user }, 'request');
+      logger.info({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: clientAddress(ctx), user }, 'request');
       if (ctx.state.error !== undefined) logger.error({ id, err: ctx.state.error }, 'request failed');
       metrics.countRequest(ctx.method, ctx.status);
-    }
+    };
+    return next().then(finish, (error: unknown) => {
+      finish();
+      throw error;
+    });
   };
 }

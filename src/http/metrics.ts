@@ -61,13 +61,16 @@ export class Metrics {
   timed(projection: Pick<ProjectionStore, 'lookup'>): Pick<ProjectionStore, 'lookup'> {
     const histogram = this.lookup;
     return {
-      async lookup(digest) {
+      lookup(digest) {
         const started = performance.now();
-        try {
-          return await projection.lookup(digest);
-        } finally {
-          histogram.observe((performance.now() - started) / 1000);
-        }
+        const observe = () => histogram.observe((performance.now() - started) / 1000);
+        return projection.lookup(digest).then(
+          (record) => (observe(), record),
+          (error: unknown) => {
+            observe();
+            throw error;
+          },
+        );
       },
     };
   }

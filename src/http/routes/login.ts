@@ -5,7 +5,7 @@ import { ALL_MEDIA_TYPES, readBody } from '../body.js';
 import { charFields } from '../drf-fields.js';
 import { HttpError, detail } from '../errors.js';
 import type { LoginOutcome, Metrics } from '../metrics.js';
-import { actorOf, send } from '../routing.js';
+import { actorOf, clientAddress, send } from '../routing.js';
 import type { LoginThrottle } from '../throttle.js';
 
 export interface LoginDeps {
@@ -43,7 +43,7 @@ function throttled(waitMs: number): Refused {
 export function loginHandler(deps: LoginDeps) {
   const { ledger, policy, throttle, metrics } = deps;
   const attempt = async (ctx: Context): Promise<LoginOutcome> => {
-    const address = ctx.ip;
+    const address = clientAddress(ctx);
     // An address over the limit is refused before its body is even read.
     if (throttle) {
       const wait = await throttle.wait(address);
