@@ -128,4 +128,19 @@ describe('an unreadable projection is unavailable, never an exception', () => {
     }
     await new Promise((r) => setTimeout(r, 200));
   });
+
+  it('lookups of one turn share a time bound; a lookup of a later turn gets its own', async () => {
+    const after = (ms: number) => new Promise<TokenRecord | null>((resolve) => setTimeout(() => resolve(record()), ms));
+    const delays = [10, 150, 40];
+    let call = 0;
+    const authenticate = authenticator({ projection: { lookup: () => after(delays[call++]!) }, lookupTimeoutMs: 80 });
+    // One turn: a fast and a slow lookup share the bound; only the slow one outlives it.
+    const first = [authenticate(`Token ${key}`), authenticate(`Token ${key}`)];
+    await new Promise((r) => setTimeout(r, 60));
+    // A later turn, 60 ms on, answered at 100 ms: its bound runs from its own start (140 ms), not the first turn's (80 ms).
+    const third = authenticate(`Token ${key}`);
+    expect((await Promise.all(first)).map((r) => r.kind)).toEqual(['valid', 'unavailable']);
+    expect((await third).kind).toBe('valid');
+    await new Promise((r) => setTimeout(r, 150));
+  });
 });
