@@ -128,11 +128,42 @@ export class TurnBufferedDestination implements DestinationStream {
 }
 
 /**
+ * Writes the per-request line, in the shape pino gives every line (level, time, the logger's
+ * bindings, the fields, msg), straight to the logger's own destination, after pino's level check.
+ * Measured on `npm run bench:http`: through `logger.info` the line cost about 2.7 µs of CPU per
+ * request, a quarter of what the service adds to bare Koa; one JSON.stringify costs about 0.4 µs.
+ * Every other line goes through pino (and its redaction); this one only holds the fields below,
+ * none of which can be a secret.
+ */
+export function accessLine(logger: Logger): (fields: AccessFields) => void {
+  const stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym]!;
+  const bindings = JSON.stringify(logger.bindings()).slice(1, -1);
+  const head = `{"level":${logger.levels.values.info}`;
+  const tail = bindings === '' ? ',' : `,${bindings},`;
+  return (fields) => {
+    if (!logger.isLevelEnabled('info')) return;
+    stream.write(`${head},"time":${Date.now()}${tail}${JSON.stringify(fields).slice(1, -1)},"msg":"request"}\n`);
+  };
+}
+
+export interface AccessFields {
+  id: string;
+  method: string;
+  /** Without the query string, which may carry anything. */
+  path: string;
+  status: number;
+  ms: number;
+  ip: string;
+  user: string | undefined;
+}
+
+/**
  * One log line per request (method, path without its query, status, time, client, user) and the
  * request counter. The request id is ours, never the client's, and is the correlation id of every
  * event the request appends.
  */
 export function requestLog(logger: Logger, metrics: Metrics) {
+  const log = accessLine(logger);
   // Not an async function: one promise per request fewer on the path every request takes.
   return (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
@@ -142,7 +173,7 @@ export function requestLog(logger: Logger, metrics: Metrics) {
     const finish = () => {
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const user = (ctx.state.user as { username?: string } | undefined)?.username;
-      logger.info({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: clientAddress(ctx), user }, 'request');
+      log({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: clientAddress(ctx), user });
       if (ctx.state.error !== undefined) logger.error({ id, err: ctx.state.error }, 'request failed');
       metrics.countRequest(ctx.method, ctx.status);
     };
