@@ -52,6 +52,25 @@ export abstract class BaseCommand extends Command {
     this.log(line);
   }
 
+  /**
+   * Prints a new key: `Generated token <key> for user <username>` on stdout, DRF's line. Also when
+   * the key is in the log but the projection could not confirm it (exit 3 follows): the key exists
+   * nowhere else, so it is shown either way.
+   */
+  protected async issuing<T extends { key: string }>(username: string, issuing: Promise<T>): Promise<T> {
+    const show = (key: string) => this.out(`Generated token ${key} for user ${username}`);
+    let issued: T;
+    try {
+      issued = await issuing;
+    } catch (error) {
+      const key = (error as { issued?: { key: string } }).issued?.key;
+      if (key !== undefined) show(key);
+      throw error;
+    }
+    show(issued.key);
+    return issued;
+  }
+
   /** Rows as a table on stdout, or `none` on stderr when there are no rows. */
   protected table<T>(rows: T[], columns: Column<T>[], none: string): void {
     if (rows.length === 0) this.note(none);

@@ -32,16 +32,17 @@ export default class TokenCreate extends BaseCommand {
   async run() {
     const { args, flags } = await this.parse(TokenCreate);
     const ledger = await this.ledger(flags);
-    const issued = await ledger.issueToken({
-      username: args.username,
-      name: flags.name,
-      reset: flags.reset,
-      expiresIn: flags['expires-in'] ?? null,
-      scopes: flags.scope ?? [],
-      format: flags.format as 'tl' | 'drf',
-      description: flags.description ?? null,
-    });
-    this.out(`Generated token ${issued.key} for user ${args.username}`);
-    return issued;
+    return this.issuing(
+      args.username,
+      ledger.issueToken({
+        username: args.username,
+        name: flags.name,
+        reset: flags.reset,
+        expiresIn: flags['expires-in'] ?? null,
+        scopes: flags.scope ?? [],
+        format: flags.format as 'tl' | 'drf',
+        description: flags.description ?? null,
+      }),
+    );
   }
 }

@@ -25,8 +25,7 @@ export default class TokenRotate extends BaseCommand {
   async run() {
     const { args, flags } = await this.parse(TokenRotate);
     const ledger = await this.ledger(flags);
-    const rotated = await ledger.rotateToken({ username: args.username, name: flags.name, grace: flags.grace ?? null });
-    this.out(`Generated token ${rotated.key} for user ${args.username}`);
+    const rotated = await this.issuing(args.username, ledger.rotateToken({ username: args.username, name: flags.name, grace: flags.grace ?? null }));
     this.note(
       rotated.token.graceUntil === null
         ? `The previous key of token "${flags.name}" no longer works.`

@@ -1,6 +1,7 @@
 import { GENESIS_HASH, eventHash, evolve, initialState, userStreamId, decide } from '../domain/index.js';
 import type { LedgerEvent, UserCommand, UserState } from '../domain/index.js';
 import { ConcurrencyError, type NewEvent, type RecordedEvent } from '../eventstore/port.js';
+import { ProjectionBehindError, ProjectionUnavailableError } from '../projection/port.js';
 import type { Actor, LedgerDeps } from './context.js';
 
 const MAX_ATTEMPTS = 50;
@@ -64,7 +65,13 @@ export async function execute(
       continue;
     }
     // Outside the retry: once appended, the command is done; deciding it again would append twice.
-    await deps.afterAppend(position);
-    return { state: events.reduce(evolve, state), events, position };
+    const executed = { state: events.reduce(evolve, state), events, position };
+    try {
+      await deps.afterAppend(position);
+    } catch (error) {
+      if (error instanceof ProjectionUnavailableError) throw Object.assign(new ProjectionBehindError(error), { executed });
+      throw error;
+    }
+    return executed;
   }
 }

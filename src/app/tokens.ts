@@ -2,6 +2,7 @@ import { digestKey, generateKey, keyPrefixOf, type TokenFormat, type TokenKind, 
 import type { PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { execute } from './execute.js';
+import { ProjectionBehindError } from '../projection/port.js';
 import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
 
 export interface TokenView {
@@ -52,6 +53,19 @@ export interface IssueTokenInput {
   loginLimit?: number | null;
 }
 
+/**
+ * A new key is in the log once its event is: if the projection then fails to catch up, the key
+ * goes with the error (ProjectionBehindError.issued), or it would be lost for good.
+ */
+async function executeKeeping<T>(key: string | (() => string), executing: Promise<T>): Promise<T> {
+  try {
+    return await executing;
+  } catch (error) {
+    if (error instanceof ProjectionBehindError) error.issued = { key: typeof key === 'string' ? key : key() };
+    throw error;
+  }
+}
+
 /** The one moment a key exists in clear: returned to the caller, stored nowhere. */
 export interface IssuedToken {
   key: string;
@@ -66,7 +80,7 @@ export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTok
   const format = input.format ?? 'tl';
   const key = generateKey(format, deps.tokenPrefix, deps.random);
   const tokenId = deps.newId();
-  const { state } = await execute(deps, username, actor, (now) => ({
+  const { state } = await executeKeeping(key, execute(deps, username, actor, (now) => ({
     type: 'IssueToken',
     data: {
       tokenId,
@@ -82,7 +96,7 @@ export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTok
       loginLimit: input.loginLimit ?? null,
       now,
     },
-  }));
+  })));
   return { key, token: tokenView(username, (state as PresentUser).tokens[name]!) };
 }
 
@@ -97,12 +111,15 @@ export async function rotateToken(deps: LedgerDeps, actor: Actor, input: RotateT
   const name = parse(tokenNameSchema, input.name ?? 'default', 'name');
   const graceMs = input.grace ? parseDurationInput(input.grace, 'grace') : 0;
   let key = '';
-  const { state } = await execute(deps, username, actor, (now, current) => {
-    // A rotated key keeps the format of the token it replaces (a DRF key stays a DRF key).
-    const format = (current.exists && current.tokens[name]?.format) || 'tl';
-    key = generateKey(format, deps.tokenPrefix, deps.random);
-    return { type: 'RotateToken', data: { name, digest: digestKey(key), keyPrefix: keyPrefixOf(key), graceMs, now } };
-  });
+  const { state } = await executeKeeping(
+    () => key,
+    execute(deps, username, actor, (now, current) => {
+      // A rotated key keeps the format of the token it replaces (a DRF key stays a DRF key).
+      const format = (current.exists && current.tokens[name]?.format) || 'tl';
+      key = generateKey(format, deps.tokenPrefix, deps.random);
+      return { type: 'RotateToken', data: { name, digest: digestKey(key), keyPrefix: keyPrefixOf(key), graceMs, now } };
+    }),
+  );
   return { key, token: tokenView(username, (state as PresentUser).tokens[name]!) };
 }
 

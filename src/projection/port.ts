@@ -69,6 +69,19 @@ export class ProjectionUnavailableError extends Error {
   }
 }
 
+/**
+ * A write is in the log (the source of truth: it is done and stays done) but the projection could
+ * not be brought up to it, so servers may not answer by it yet. For a new key, `issued` carries the
+ * key itself: it exists nowhere else, and the caller must still get to show it.
+ */
+export class ProjectionBehindError extends ProjectionUnavailableError {
+  issued: { key: string } | undefined;
+  constructor(cause: ProjectionUnavailableError) {
+    super(cause.message);
+    this.name = 'ProjectionBehindError';
+  }
+}
+
 /** A batch does not continue the projection (it was reset or lost meanwhile): read it again from the checkpoint. */
 export class ProjectionGapError extends Error {
   readonly code = 'gap';
