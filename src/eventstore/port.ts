@@ -31,6 +31,11 @@ export interface ReadAllOptions {
   after?: bigint;
   /** At most this many events. */
   limit?: number;
+  /**
+   * False when the caller has no use for metadata (the projection reads type and data only): a
+   * store may then leave `metadata` empty and skip reading it. Default true.
+   */
+  metadata?: boolean;
 }
 
 export interface EventStore {

@@ -11,7 +11,7 @@ export type CatchUpTarget = Pick<ProjectionStore, 'checkpoint' | 'apply'>;
 export async function catchUp(events: EventStore, target: CatchUpTarget, batchSize: number, until?: bigint): Promise<bigint> {
   let checkpoint = await target.checkpoint();
   while (until === undefined || checkpoint < until) {
-    const batch = await events.readAll({ after: checkpoint, limit: batchSize });
+    const batch = await events.readAll({ after: checkpoint, limit: batchSize, metadata: false });
     if (batch.length === 0) break;
     try {
       await target.apply(batch, checkpoint);

@@ -103,7 +103,7 @@ export async function rebuildProjection(events: EventStore, projection: Projecti
       writing.catch(() => {}); // awaited at the next flush; not unhandled meanwhile
     };
     for (;;) {
-      const batch = await events.readAll({ after, limit: readBatch });
+      const batch = await events.readAll({ after, limit: readBatch, metadata: false });
       if (batch.length === 0) break;
       replay.fold(batch);
       after = batch.at(-1)!.position;

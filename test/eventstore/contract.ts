@@ -98,6 +98,18 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       await store.close();
     });
 
+    it('reads the same events without metadata when asked to (metadata empty or whole, never wrong)', async () => {
+      const store = await open();
+      await store.append('a', [ev('A1'), ev('A2')], 'no_stream');
+      await store.append('b', [ev('B1')], 'no_stream');
+      const all = await store.readAll();
+      const bare = await store.readAll({ metadata: false });
+      expect(bare.map(({ metadata: _, ...rest }) => rest)).toEqual(all.map(({ metadata: _, ...rest }) => rest));
+      bare.forEach((event, i) => expect([{}, all[i]!.metadata]).toContainEqual(event.metadata));
+      expect((await store.readAll({ after: all[0]!.position, limit: 1, metadata: false })).map((e) => e.type)).toEqual(['A2']);
+      await store.close();
+    });
+
     it('keeps appends from two OS processes on one stream whole and ordered', async () => {
       const { store, url } = await factory.create();
       const codes = await Promise.all([runWorker(url, 'shared', 40, 'p1'), runWorker(url, 'shared', 40, 'p2')]);
