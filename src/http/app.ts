@@ -4,8 +4,7 @@ import type { Ledger } from '../app/ledger.js';
 import type { Settings } from '../config.js';
 import type { ProjectionStore } from '../projection/port.js';
 import { tokenAuth } from '../koa/index.js';
-import { errorMapper } from './errors.js';
-import { createLogger, requestLog } from './logging.js';
+import { createLogger, requestFrame } from './logging.js';
 import { Metrics } from './metrics.js';
 import { auditRoutes } from './routes/audit.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
@@ -92,10 +91,9 @@ export function createApp(options: AppOptions): App {
   const app = new Koa() as App;
   app.metrics = metrics;
   app.throttle = throttle;
-  // Errors are answered by errorMapper and logged by requestLog; Koa's own printer would only repeat them.
+  // Errors are answered and logged by requestFrame; Koa's own printer would only repeat them.
   app.silent = true;
-  app.use(requestLog(logger, metrics));
-  app.use(errorMapper());
+  app.use(requestFrame(logger, metrics));
   app.use(routes.middleware());
   return app;
 }

@@ -3,6 +3,7 @@ import { writeSync } from 'node:fs';
 import type { Context, Next } from 'koa';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Metrics } from './metrics.js';
+import { answerError, answerUnrouted } from './errors.js';
 import { clientAddress } from './routing.js';
 
 /**
@@ -158,13 +159,14 @@ export interface AccessFields {
 }
 
 /**
- * One log line per request (method, path without its query, status, time, client, user) and the
- * request counter. The request id is ours, never the client's, and is the correlation id of every
- * event the request appends.
+ * The frame of every request, outermost: the request id (`X-Request-Id`, and the correlation id of
+ * every event the request appends; ours, never the client's), the one error-to-HTTP mapping (so
+ * every route answers the same way), then one log line (method, path without its query, status,
+ * time, client, user) and the request counter. One middleware rather than two: on the path every
+ * request takes, each layer costs a promise.
  */
-export function requestLog(logger: Logger, metrics: Metrics) {
+export function requestFrame(logger: Logger, metrics: Metrics) {
   const log = accessLine(logger);
-  // Not an async function: one promise per request fewer on the path every request takes.
   return (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
     const id = randomUUID();
@@ -177,9 +179,23 @@ export function requestLog(logger: Logger, metrics: Metrics) {
       if (ctx.state.error !== undefined) logger.error({ id, err: ctx.state.error }, 'request failed');
       metrics.countRequest(ctx.method, ctx.status);
     };
-    return next().then(finish, (error: unknown) => {
+    let pending: Promise<unknown>;
+    try {
+      pending = next();
+    } catch (error) {
+      answerError(ctx, error);
       finish();
-      throw error;
-    });
+      return Promise.resolve();
+    }
+    return pending.then(
+      () => {
+        answerUnrouted(ctx);
+        finish();
+      },
+      (error: unknown) => {
+        answerError(ctx, error);
+        finish();
+      },
+    );
   };
 }

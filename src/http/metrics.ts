@@ -54,8 +54,15 @@ export class Metrics {
   }
 
   countRequest(method: string, status: number): void {
-    this.requests.inc(`${methodLabel(method)} ${status}`);
+    // The label key of each (method, status) is made once, not per request.
+    let byStatus = this.requestKeys.get(method);
+    if (byStatus === undefined) this.requestKeys.set(method, (byStatus = new Map()));
+    let key = byStatus.get(status);
+    if (key === undefined) byStatus.set(status, (key = `${methodLabel(method)} ${status}`));
+    this.requests.inc(key);
   }
+
+  private readonly requestKeys = new Map<string, Map<number, string>>();
 
   /** The read side of the projection (all the middleware gets), timing every lookup. */
   timed(projection: Pick<ProjectionStore, 'lookup'>): Pick<ProjectionStore, 'lookup'> {
