@@ -69,7 +69,11 @@ export async function execute(
     try {
       await deps.afterAppend(position);
     } catch (error) {
-      if (error instanceof ProjectionUnavailableError) throw Object.assign(new ProjectionBehindError(error), { executed });
+      if (error instanceof ProjectionUnavailableError) {
+        const behind = new ProjectionBehindError(error);
+        behind.executed = executed;
+        throw behind;
+      }
       throw error;
     }
     return executed;

@@ -2,7 +2,7 @@ import { randomBase62 } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { loadUser } from './execute.js';
 import { verifyPassword } from './passwords.js';
-import { issueToken, type IssuedToken } from './tokens.js';
+import { issueToken, keepIssued, type IssuedToken } from './tokens.js';
 import { usernameSchema } from './validation.js';
 
 export interface LoginInput {
@@ -44,13 +44,10 @@ export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, p
     // A random name, so that concurrent logins of one user never race for the same name.
     const name = `login-${randomBase62(deps.random, 10)}`;
     try {
-      const issued = await issueToken(deps, { ...actor, actor: username }, {
-        username,
-        name,
-        kind: 'login',
-        ttlMs: policy.ttlMs,
-        loginLimit: policy.limit,
-      });
+      // The login token is in the log once appended: it is the caller's even if the projection is late.
+      const issued = await keepIssued(
+        issueToken(deps, { ...actor, actor: username }, { username, name, kind: 'login', ttlMs: policy.ttlMs, loginLimit: policy.limit }),
+      );
       return { ok: true, issued };
     } catch (error) {
       // 62^10 names make a clash all but impossible; should one happen, draw again.

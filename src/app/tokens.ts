@@ -1,7 +1,7 @@
 import { digestKey, generateKey, keyPrefixOf, type TokenFormat, type TokenKind, type TokenState } from '../domain/index.js';
 import type { PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
-import { execute } from './execute.js';
+import { execute, type Executed } from './execute.js';
 import { ProjectionBehindError } from '../projection/port.js';
 import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
 
@@ -55,13 +55,29 @@ export interface IssueTokenInput {
 
 /**
  * A new key is in the log once its event is: if the projection then fails to catch up, the key
- * goes with the error (ProjectionBehindError.issued), or it would be lost for good.
+ * and its token go with the error (ProjectionBehindError.issued), or the key would be lost for good.
  */
-async function executeKeeping<T>(key: string | (() => string), executing: Promise<T>): Promise<T> {
+async function executeKeeping(username: string, name: string, key: () => string, executing: Promise<Executed>): Promise<Executed> {
   try {
     return await executing;
   } catch (error) {
-    if (error instanceof ProjectionBehindError) error.issued = { key: typeof key === 'string' ? key : key() };
+    if (error instanceof ProjectionBehindError) {
+      const { state } = error.executed as Executed;
+      error.issued = { key: key(), token: tokenView(username, (state as PresentUser).tokens[name]!) };
+    }
+    throw error;
+  }
+}
+
+/**
+ * For a caller that answers a new key as issued even when the projection is behind (the HTTP API:
+ * the token is in the log and works once the projection catches up; an error would lose the key).
+ */
+export async function keepIssued(issuing: Promise<IssuedToken>): Promise<IssuedToken> {
+  try {
+    return await issuing;
+  } catch (error) {
+    if (error instanceof ProjectionBehindError && error.issued !== undefined) return error.issued as IssuedToken;
     throw error;
   }
 }
@@ -80,7 +96,7 @@ export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTok
   const format = input.format ?? 'tl';
   const key = generateKey(format, deps.tokenPrefix, deps.random);
   const tokenId = deps.newId();
-  const { state } = await executeKeeping(key, execute(deps, username, actor, (now) => ({
+  const { state } = await executeKeeping(username, name, () => key, execute(deps, username, actor, (now) => ({
     type: 'IssueToken',
     data: {
       tokenId,
@@ -112,6 +128,8 @@ export async function rotateToken(deps: LedgerDeps, actor: Actor, input: RotateT
   const graceMs = input.grace ? parseDurationInput(input.grace, 'grace') : 0;
   let key = '';
   const { state } = await executeKeeping(
+    username,
+    name,
     () => key,
     execute(deps, username, actor, (now, current) => {
       // A rotated key keeps the format of the token it replaces (a DRF key stays a DRF key).

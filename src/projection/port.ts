@@ -75,7 +75,10 @@ export class ProjectionUnavailableError extends Error {
  * key itself: it exists nowhere else, and the caller must still get to show it.
  */
 export class ProjectionBehindError extends ProjectionUnavailableError {
-  issued: { key: string } | undefined;
+  /** For a new key: the key and the view of its token (the app's IssuedToken). */
+  issued: { key: string; token: unknown } | undefined;
+  /** What was appended and the state after it (the app's Executed). */
+  executed: unknown;
   constructor(cause: ProjectionUnavailableError) {
     super(cause.message);
     this.name = 'ProjectionBehindError';

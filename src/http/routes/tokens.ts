@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Ledger } from '../../app/ledger.js';
+import { keepIssued } from '../../app/tokens.js';
 import { readBody } from '../body.js';
 import { actorOf, send, staffOnly, type Routes } from '../routing.js';
 import { validate, validateQuery } from '../validate.js';
@@ -36,7 +37,8 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
     GET: async (ctx) => send(ctx, 200, await ledger.listTokens(validateQuery(listQuery, ctx.query))),
     POST: async (ctx) => {
       const input = validate(createToken, await readBody(ctx, ['application/json']));
-      send(ctx, 201, await as(ctx).issueToken(input));
+      // A key whose projection update failed is still answered: it is in the log, and exists nowhere else.
+      send(ctx, 201, await keepIssued(as(ctx).issueToken(input)));
     },
   });
   routes.resource('/api/tokens/:username/', 'User Tokens', guards, {
@@ -63,7 +65,7 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
   routes.resource('/api/tokens/:username/:name/rotate/', 'Rotate Token', guards, {
     POST: async (ctx) => {
       const input = validate(rotateToken, await readBody(ctx, ['application/json']));
-      send(ctx, 200, await as(ctx).rotateToken({ ...params(ctx), grace: input.grace ?? null }));
+      send(ctx, 200, await keepIssued(as(ctx).rotateToken({ ...params(ctx), grace: input.grace ?? null })));
     },
   });
 }
