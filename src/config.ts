@@ -21,6 +21,11 @@ export interface Settings {
   loginTtlMs: number;
   loginLimit: number | null;
   loginThrottle: { limit: number; windowMs: number } | null;
+  /**
+   * Reverse proxies in front of `serve` whose `X-Forwarded-For` is trusted (default 0: none, the
+   * client address is the socket's). With N, the client is the address the outermost of them saw.
+   */
+  trustedProxies: number;
 }
 
 export const DEFAULT_STORE = 'sqlite:./data/tokenledger.db';
@@ -127,5 +132,6 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
     loginTtlMs,
     loginLimit: limitText === undefined ? null : integer(limitText, 'TOKENLEDGER_LOGIN_LIMIT', 1, 1_000_000),
     loginThrottle: parseThrottle(pick(undefined, env, 'TOKENLEDGER_LOGIN_THROTTLE') ?? '5/min'),
+    trustedProxies: integer(pick(undefined, env, 'TOKENLEDGER_TRUSTED_PROXIES') ?? '0', 'TOKENLEDGER_TRUSTED_PROXIES', 0, 16),
   };
 }

@@ -90,6 +90,10 @@ export function createApp(options: AppOptions): App {
 
   const app = new Koa() as App;
   app.metrics = metrics;
+  // Behind N trusted reverse proxies, ctx.ip is the address the outermost one saw (the N-th entry of
+  // X-Forwarded-For from the right); otherwise X-Forwarded-For is ignored. See clientAddress.
+  app.proxy = settings.trustedProxies > 0;
+  app.maxIpsCount = settings.trustedProxies;
   app.throttle = throttle;
   // Errors are answered and logged by requestFrame; Koa's own printer would only repeat them.
   app.silent = true;

@@ -24,8 +24,9 @@ export function userOf(ctx: Context): { user: AuthUser; auth: AuthInfo } {
 }
 
 /**
- * The client's address, as Koa's `ctx.ip` gives it when `app.proxy` is off (this service does not
- * trust `X-Forwarded-For`), without `ctx.ip`'s header parsing, which every request paid for.
+ * The client's address: the socket's, or with TOKENLEDGER_TRUSTED_PROXIES, the one the outermost
+ * trusted proxy put in `X-Forwarded-For` (Koa's `ctx.ip`). Without proxies it skips `ctx.ip`'s
+ * header parsing, which every request paid for.
  */
 export function clientAddress(ctx: Context): string {
   return ctx.app.proxy ? ctx.ip : (ctx.req.socket.remoteAddress ?? '');
