@@ -88,8 +88,8 @@ export function tokenAuth(options: TokenAuthOptions): Middleware<TokenAuthState>
     return next();
   };
 
-  // Not an async function: with the memory projection the answer is known at once, and the
-  // request goes on without a promise of this middleware's own.
+  // Not an async function: a refusal that needs no lookup (no header, a bad checksum) is answered
+  // at once, and an admitted request goes on without a promise of this middleware's own.
   return function tokenAuthMiddleware(ctx, next) {
     const result = authenticate(ctx.req.headers.authorization, scopes);
     if (result instanceof Promise) return result.then((settled) => decide(ctx, next, settled));
