@@ -4,6 +4,7 @@ import {
   initialState,
   keyShape,
   outcomeOf,
+  recordOf,
   usernameOfStream,
   type LedgerEvent,
   type Outcome,
@@ -66,18 +67,7 @@ function recordFor(user: PresentUser, digest: string): TokenRecord | null {
   for (const token of Object.values(user.tokens)) {
     const graceUntil = token.previous?.digest === digest ? Date.parse(token.previous.graceUntil) : null;
     if (token.digest !== digest && graceUntil === null) continue;
-    return {
-      userId: user.userId,
-      username: user.username,
-      active: user.active,
-      isStaff: user.isStaff,
-      isSuperuser: user.isSuperuser,
-      tokenId: token.tokenId,
-      name: token.name,
-      scopes: token.scopes,
-      expiresAt: token.expiresAt === null ? null : Date.parse(token.expiresAt),
-      graceUntil,
-    };
+    return recordOf(user, token, graceUntil);
   }
   return null;
 }

@@ -1,3 +1,5 @@
+import type { PresentUser, TokenState } from './user-decider.js';
+
 /**
  * Everything a request check needs about one key, keyed by the key's sha256: what the
  * projection stores and what time travel rebuilds from the log.
@@ -15,6 +17,25 @@ export interface TokenRecord {
   expiresAt: number | null;
   /** Set on a superseded secret: it works until then (epoch ms). */
   graceUntil: number | null;
+}
+
+/**
+ * The record of one secret of a user's token, as the log's state describes it: the token's own
+ * secret (`graceUntil` null) or the secret a rotation superseded (until `graceUntil`, epoch ms).
+ */
+export function recordOf(user: PresentUser, token: TokenState, graceUntil: number | null): TokenRecord {
+  return {
+    userId: user.userId,
+    username: user.username,
+    active: user.active,
+    isStaff: user.isStaff,
+    isSuperuser: user.isSuperuser,
+    tokenId: token.tokenId,
+    name: token.name,
+    scopes: token.scopes,
+    expiresAt: token.expiresAt === null ? null : Date.parse(token.expiresAt),
+    graceUntil,
+  };
 }
 
 /** The closed set of answers to "may this key in?". */

@@ -1,5 +1,6 @@
 import type { StoredRecord } from '../../../projections/token-records.js';
 import { foldLog } from '../../../src/app/queries.js';
+import { recordOf } from '../../../src/domain/record.js';
 import type { EventStore } from '../../../src/eventstore/port.js';
 import { MemoryProjectionStore } from '../../../src/projection/memory.js';
 import type { ProjectionDump, ProjectionStore } from '../../../src/projection/port.js';
@@ -50,19 +51,8 @@ export async function expectedRecords(events: EventStore): Promise<Record<string
   const expected: Record<string, Omit<StoredRecord, 'position'>> = {};
   for (const user of (await foldLog(events)).values()) {
     for (const token of Object.values(user.tokens)) {
-      const base = {
-        userId: user.userId,
-        username: user.username,
-        active: user.active,
-        isStaff: user.isStaff,
-        isSuperuser: user.isSuperuser,
-        tokenId: token.tokenId,
-        name: token.name,
-        scopes: token.scopes,
-        expiresAt: token.expiresAt === null ? null : Date.parse(token.expiresAt),
-      };
-      expected[token.digest] = { ...base, graceUntil: null };
-      if (token.previous) expected[token.previous.digest] = { ...base, graceUntil: Date.parse(token.previous.graceUntil) };
+      expected[token.digest] = recordOf(user, token, null);
+      if (token.previous) expected[token.previous.digest] = recordOf(user, token, Date.parse(token.previous.graceUntil));
     }
   }
   return expected;
