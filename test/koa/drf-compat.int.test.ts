@@ -3,6 +3,7 @@ import { MESSAGES } from '../../src/koa/index.js';
 import { MemoryProjectionStore } from '../../src/projection/memory.js';
 import type { ProjectionStore } from '../../src/projection/port.js';
 import { RedisProjectionStore } from '../../src/projection/redis.js';
+import { drfScenario } from '../projection/redis-cluster-drf.js';
 import { dropPrefix, tempLedger, testPrefix, whoamiApp } from './fixtures.js';
 import { get, listen, type Listening } from './http.js';
 
@@ -21,26 +22,11 @@ let daveGraceEnds = 0;
 
 // At collection time (top-level await): the table's rows are built from these keys.
 {
-  const { ledger } = fx;
-  for (const username of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) await ledger.registerUser({ username, password: null });
-  keys.alice = (await ledger.issueToken({ username: 'alice' })).key;
-  keys.legacy = (await ledger.issueToken({ username: 'alice', name: 'legacy', format: 'drf' })).key;
-  keys.reader = (await ledger.issueToken({ username: 'alice', name: 'reader', scopes: ['tokens:read'] })).key;
-  keys.bob = (await ledger.issueToken({ username: 'bob' })).key;
-  await ledger.deactivateUser('bob');
-  fx.at(-2 * DAY);
-  const carol = await ledger.issueToken({ username: 'carol', expiresIn: '1d' });
-  keys.carol = carol.key;
-  carolExpires = Date.parse(carol.token.expiresAt!);
-  fx.at(0);
-  keys.daveOld = (await ledger.issueToken({ username: 'dave' })).key;
-  const dave = await ledger.rotateToken({ username: 'dave', grace: '1h' });
-  keys.daveNew = dave.key;
-  daveGraceEnds = Date.parse(dave.token.graceUntil!);
-  keys.erinOld = (await ledger.issueToken({ username: 'erin' })).key;
-  keys.erinNew = (await ledger.rotateToken({ username: 'erin' })).key;
-  keys.frank = (await ledger.issueToken({ username: 'frank' })).key;
-  await ledger.revokeToken({ username: 'frank' });
+  Object.assign(keys, await drfScenario(fx.ledger, fx.at));
+  const [carol] = await fx.ledger.listTokens({ username: 'carol' });
+  carolExpires = Date.parse(carol!.expiresAt!);
+  const [dave] = await fx.ledger.listTokens({ username: 'dave' });
+  daveGraceEnds = Date.parse(dave!.graceUntil!);
 
   const events = await fx.store.readAll();
   stores.memory = new MemoryProjectionStore();

@@ -3,7 +3,7 @@ import { MESSAGES } from '../../src/koa/index.js';
 
 /*
  * SPEC §7 and §4 as a compact table, keyword Token, for the cluster test (the full table, both
- * keywords, runs on one Redis in test/koa/drf-compat.int.test.ts).
+ * keywords, runs on one Redis in test/koa/drf-compat.int.test.ts, from the same drfScenario).
  */
 const DAY = 86_400_000;
 
