@@ -1,4 +1,4 @@
-import { Redis, type ChainableCommander } from 'ioredis';
+import { Redis, type ChainableCommander } from './ioredis.js';
 import { ProjectionGapError, ProjectionUnavailableError } from './port.js';
 import { APPLY_SCRIPT, BULK_SET_SCRIPT, SWITCH_SCRIPT } from './redis-scripts.js';
 import { createRedis } from './redis-topology.js';

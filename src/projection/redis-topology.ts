@@ -1,4 +1,4 @@
-import { Cluster, Command, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Command, Redis, type RedisOptions } from './ioredis.js';
 import { ConfigError } from '../config.js';
 import { hasHashTag, parseRedisUrl, RedisUrlError, type RedisTopology } from './redis-url.js';
 

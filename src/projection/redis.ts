@@ -1,4 +1,4 @@
-import { Command } from 'ioredis';
+import { Command } from './ioredis.js';
 import type { StoredRecord, UserDoc } from '../../projections/token-records.js';
 import type { TokenRecord } from '../domain/record.js';
 import type { RecordedEvent } from '../eventstore/port.js';
