@@ -39,10 +39,7 @@ function lowerByte(byte: number): number {
  */
 export function headerParser(keyword: string): (header: string | undefined) => HeaderResult {
   // DRF compares against `keyword.lower().encode()`: the UTF-8 bytes of the lower-cased keyword.
-  // As plain numbers, not a Buffer: the loop below runs on every request, and loads from a
-  // captured Buffer showed up there as generic property loads in the optimized code (perf).
-  const wanted = Array.from(Buffer.from(keyword.toLowerCase(), 'utf8'));
-  const wantedLength = wanted.length;
+  const wanted = Buffer.from(keyword.toLowerCase(), 'utf8');
   return (header) => {
     if (header === undefined) return NONE;
     const length = header.length;
@@ -53,8 +50,8 @@ export function headerParser(keyword: string): (header: string | undefined) => H
     if (i === length) return NONE;
     const first = i;
     while (i < length && !isSpace(header.charCodeAt(i) & 0xff)) i++;
-    if (i - first !== wantedLength) return NONE;
-    for (let j = 0; j < wantedLength; j++) {
+    if (i - first !== wanted.length) return NONE;
+    for (let j = 0; j < wanted.length; j++) {
       if (lowerByte(header.charCodeAt(first + j) & 0xff) !== wanted[j]) return NONE;
     }
     while (i < length && isSpace(header.charCodeAt(i) & 0xff)) i++;
