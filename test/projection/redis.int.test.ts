@@ -47,6 +47,40 @@ describe('Redis projection store', () => {
     }
   });
 
+  it('answers from the value Redis holds now: a changed value is decoded again, a corrupt one fails only its own lookup', async () => {
+    const fixture = tempLedger();
+    const prefix = prefixFor('values');
+    const store = await openRedisStore(prefix);
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      await fixture.ledger.registerUser({ username: 'bob', password: null });
+      const alice = digestKey((await fixture.ledger.issueToken({ username: 'alice' })).key);
+      const bob = digestKey((await fixture.ledger.issueToken({ username: 'bob' })).key);
+      await store.apply(await fixture.store.readAll());
+      const recordKey = `${prefix}g1:t:${alice}`;
+      const stored = (await raw.get(recordKey))!;
+      expect(await store.lookup(alice)).toMatchObject({ username: 'alice', active: true });
+
+      // Written behind the store's back, as a projector in another process would: flags 0 = inactive.
+      await raw.set(recordKey, stored.replace(/,1,/, ',0,'));
+      expect(await store.lookup(alice)).toMatchObject({ username: 'alice', active: false });
+
+      await raw.set(recordKey, '{not json');
+      const [corrupt, fine] = await Promise.allSettled([store.lookup(alice), store.lookup(bob)]);
+      expect(corrupt).toMatchObject({ status: 'rejected', reason: expect.any(ProjectionUnavailableError) });
+      expect((corrupt as PromiseRejectedResult).reason.message).toMatch(/corrupt record .*projection rebuild/);
+      expect(fine).toMatchObject({ status: 'fulfilled', value: { username: 'bob' } });
+
+      await raw.set(recordKey, stored);
+      expect(await store.lookup(alice)).toMatchObject({ username: 'alice', active: true });
+      await raw.del(recordKey);
+      expect(await store.lookup(alice)).toBeNull();
+    } finally {
+      await store.close();
+      await fixture.dispose();
+    }
+  });
+
   it('lets Redis drop what can no longer let anyone in: secrets past their grace, tokens a week past expiry', async () => {
     const fixture = tempLedger(Date.now() - 8 * 86_400_000);
     const prefix = prefixFor('expiry');
