@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 /**
- * ioredis leaves String.prototype in V8's slow dictionary mode (see src/projection/ioredis.ts),
+ * ioredis leaves String.prototype in V8's slow dictionary mode (see src/auth/fast-strings.ts),
  * which slows every string method call of the process. Checked in a fresh Node process, with
  * V8's own `%HasFastProperties`, after loading what a real process loads.
  */
@@ -13,7 +13,8 @@ function stringPrototypeIsFast(imports: string[]): boolean {
 }
 
 describe('String.prototype stays fast', () => {
-  it('ioredis alone leaves it slow: what the repair is for (if this fails, Node or ioredis fixed it and the repair can go)', () => {
+  // Node 20's V8, the one this project runs on; another Node may not have the problem at all.
+  it.runIf(process.versions.node.startsWith('20.'))('ioredis alone leaves it slow: what the repair is for (if this fails, Node or ioredis fixed it and the repair can go)', () => {
     expect(stringPrototypeIsFast(['ioredis'])).toBe(false);
   });
 
@@ -25,7 +26,8 @@ describe('String.prototype stays fast', () => {
     expect(stringPrototypeIsFast([`${process.cwd()}/dist/src/http/serve.js`])).toBe(true);
   });
 
-  it('in an application that imported ioredis itself before tokenledger/koa and the Redis projection', () => {
-    expect(stringPrototypeIsFast(['ioredis', 'tokenledger/koa', `${process.cwd()}/dist/src/projection/open.js`, `${process.cwd()}/dist/src/projection/redis.js`])).toBe(true);
+  it('in an application that uses tokenledger/koa and imports ioredis itself, before or after', () => {
+    expect(stringPrototypeIsFast(['ioredis', 'tokenledger/koa'])).toBe(true);
+    expect(stringPrototypeIsFast(['tokenledger/koa', 'ioredis'])).toBe(true);
   });
 });
