@@ -5,52 +5,33 @@
 // round runs fresh server processes (see bench/wrk-rounds.mjs for why).
 //
 // Knobs: BENCH_ROUNDS (9), BENCH_SECONDS (4), BENCH_CONNECTIONS (32), REDIS_URL (redis://127.0.0.1:6379).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { interleavedRounds, median, pairedRatio, requireWrk, startServer } from './wrk-rounds.mjs';
+import { interleavedRounds, issueAliceKey, knobs, pairedRatio, requireBuildAndWrk, startServer, summarize, verdict } from './wrk-rounds.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const { rounds, seconds, connections } = knobs(32);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const VARIANTS = ['bare', 'redis', 'memory'];
 const LABEL = { bare: '(a) bare Koa', redis: '(b) tokenAuth, Redis', memory: '(c) tokenAuth, memory' };
-
-if (!existsSync(new URL('../dist/src/koa/index.js', import.meta.url))) {
-  console.error('dist/ is missing: run `npm run build` first');
-  process.exit(1);
-}
-requireWrk();
-
-const dir = mkdtempSync(join(tmpdir(), 'tl-bench-auth-'));
-const prefix = `tokenledger-bench:auth-${process.pid}:`;
-const env = { ...process.env, TOKENLEDGER_STORE: `sqlite:${join(dir, 'events.db')}`, TOKENLEDGER_REDIS_URL: REDIS_URL, TOKENLEDGER_REDIS_PREFIX: prefix };
-
-async function issueKey() {
-  const { loadSettings } = await import('../dist/src/config.js');
-  const { openLedger } = await import('../dist/src/app/ledger.js');
-  const ledger = await openLedger({ settings: loadSettings({}, { TOKENLEDGER_STORE: env.TOKENLEDGER_STORE }) });
-  await ledger.registerUser({ username: 'alice', password: null });
-  const { key } = await ledger.issueToken({ username: 'alice' });
-  await ledger.close();
-  return key;
-}
-
 const fmt = (n, digits = 0) => n.toFixed(digits).padStart(9);
 
-const key = await issueKey();
+requireBuildAndWrk();
+const dir = mkdtempSync(join(tmpdir(), 'tl-bench-auth-'));
+const prefix = `tokenledger-bench:auth-${process.pid}:`;
+const env = { TOKENLEDGER_STORE: `sqlite:${join(dir, 'events.db')}`, TOKENLEDGER_REDIS_URL: REDIS_URL, TOKENLEDGER_REDIS_PREFIX: prefix };
 const script = new URL('./auth-server.mjs', import.meta.url).pathname;
+
 try {
-  console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} rounds, fresh servers each round, variants interleaved (order rotates each round)`);
+  const key = await issueAliceKey(env.TOKENLEDGER_STORE);
+  console.log(`wrk -t1 -c${connections} -d${seconds}s, ${rounds} rounds, fresh servers each round, variants interleaved (order rotates each round)`);
   const line = [];
   const runs = await interleavedRounds({
-    variants: Object.fromEntries(VARIANTS.map((v) => [v, () => startServer([script, v], env)])),
-    rounds: ROUNDS,
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-    key,
+    variants: Object.fromEntries(VARIANTS.map((v) => [v, { key, start: () => startServer([script, v], env) }])),
+    rounds,
+    seconds,
+    connections,
     check: async (variant, url) => {
       const response = await fetch(url, { headers: { authorization: `Token ${key}` } });
       const body = await response.text();
@@ -63,34 +44,31 @@ try {
   });
 
   console.log('\nvariant                    req/s   p50 ms   p99 ms   server CPU µs/req   (medians over rounds)');
-  const summary = {};
+  const summary = summarize(runs);
   for (const variant of VARIANTS) {
-    const r = runs[variant];
-    summary[variant] = {
-      rps: median(r.map((x) => x.rps)),
-      p50: median(r.map((x) => x.p50)),
-      p99: median(r.map((x) => x.p99)),
-      cpu: median(r.map((x) => x.cpuUs)),
-    };
     const s = summary[variant];
-    console.log(`${LABEL[variant].padEnd(22)}${fmt(s.rps)}${fmt(s.p50, 2)}${fmt(s.p99, 2)}${fmt(s.cpu, 1).padStart(20)}`);
+    console.log(`${LABEL[variant].padEnd(22)}${fmt(s.rps)}${fmt(s.p50, 2)}${fmt(s.p99, 2)}${fmt(s.cpuUs, 1).padStart(20)}`);
   }
-  // Paired per round (each pair ran back to back), so the medians resist the machine's other load.
   for (const [variant, goal] of [['redis', 0.85], ['memory', 0.95]]) {
     const { ratio, perRound } = pairedRatio(runs, variant, 'bare');
-    const cpuRatio = summary.bare.cpu / summary[variant].cpu;
     console.log(
-      `${variant === 'redis' ? 'b/a' : 'c/a'} = ${ratio.toFixed(3)} req/s (goal ≥ ${goal}: ${ratio >= goal ? 'met' : 'MISSED'}), ` +
-        `per round ${perRound.map((x) => x.toFixed(2)).join(' ')}; by server CPU per request: ${cpuRatio.toFixed(3)}`,
+      `${variant === 'redis' ? 'b/a' : 'c/a'} = ${ratio.toFixed(3)} req/s (goal ≥ ${goal}: ${verdict(ratio, goal)}), ` +
+        `per round ${perRound.map((x) => x.toFixed(2)).join(' ')}; by server CPU per request: ${(summary.bare.cpuUs / summary[variant].cpuUs).toFixed(3)}`,
     );
   }
   const refused = VARIANTS.map((v) => [v, runs[v].reduce((n, x) => n + x.refused, 0)]).filter(([, n]) => n > 0);
   if (refused.length > 0) console.log(`WARNING: answers other than 200: ${refused.map(([v, n]) => `${v} ${n}`).join(', ')} (503s: lookups past 250 ms on a starved machine)`);
   console.log('(b) also costs redis-server CPU on this machine, which the server CPU figure leaves out');
-  console.log('for scale: DRF TokenAuthentication under gunicorn does about 500 req/s here (shared/drf-peer/README.md)');
+  console.log('for scale: `npm run bench:http` measures DRF TokenAuthentication under gunicorn on this machine when ../shared/drf-peer is installed');
 } finally {
-  const redis = new Redis(REDIS_URL);
-  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 })) if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
   rmSync(dir, { recursive: true, force: true });
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 })) if (keys.length > 0) await redis.del(...keys);
+  } catch (error) {
+    console.error(`could not delete the bench's keys (${prefix}*) from Redis: ${error.message}`);
+  } finally {
+    redis.disconnect();
+  }
 }

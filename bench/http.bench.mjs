@@ -1,64 +1,62 @@
 // npm run bench:http — authenticated GET /api/whoami/ on the real service (`tokenledger serve`:
 // memory projection, pino logging one line per request to a file, metrics on) against the bare
-// Koa app of the middleware bench, interleaved with wrk in one run, fresh server processes every
-// round (see bench/wrk-rounds.mjs for why). Prints req/s, latency and the ratio; asserts nothing.
+// Koa app of the middleware bench and, when ../shared/drf-peer is installed, the real DRF under
+// gunicorn, interleaved with wrk in one run, fresh server processes every round (see
+// bench/wrk-rounds.mjs for why). Prints req/s, latency and the ratios; asserts nothing.
 // Needs a build (npm run build) and wrk (apt-get install wrk).
 //
-// Knobs: ROUNDS (9), SECONDS (4), CONNECTIONS (50); BREAKDOWN=1 adds two variants (below).
+// Knobs: BENCH_ROUNDS (9), BENCH_SECONDS (4), BENCH_CONNECTIONS (50); BREAKDOWN=1 adds two variants (below).
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { interleavedRounds, median, pairedRatio, requireWrk, startServer } from './wrk-rounds.mjs';
+import { join } from 'node:path';
+import { drfPeerVariant, interleavedRounds, issueAliceKey, knobs, pairedRatio, requireBuildAndWrk, startServer, summarize, verdict } from './wrk-rounds.mjs';
 
-const ROUNDS = Number(process.env.ROUNDS ?? 9);
-const SECONDS = Number(process.env.SECONDS ?? 4);
-const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
-const DRF_RPS = 500;
+const { rounds, seconds, connections } = knobs(50);
+const root = new URL('..', import.meta.url).pathname;
+// The figure in ../shared/drf-peer/README.md, used only when the peer is not installed here.
+const DRF_RPS_NOTED = 500;
 
-requireWrk();
+requireBuildAndWrk();
 const dir = mkdtempSync(join(tmpdir(), 'tl-bench-http-'));
 const store = `sqlite:${join(dir, 'events.db')}`;
 const logFile = join(dir, 'serve.log');
-const { loadSettings } = await import(resolve('dist/src/config.js'));
-const { openLedger } = await import(resolve('dist/src/app/ledger.js'));
-const ledger = await openLedger({ settings: { ...loadSettings({}, {}), store } });
-await ledger.registerUser({ username: 'alice', password: null });
-const { key } = await ledger.issueToken({ username: 'alice' });
-await ledger.close();
 
 /** `tokenledger serve` with its request log appended to `file`. */
 async function serve(env, file) {
   const out = openSync(file, 'a');
   try {
-    return await startServer([resolve('bin/run.js'), 'serve', '--port', '0'], { TOKENLEDGER_STORE: store, ...env }, out);
+    return await startServer([join(root, 'bin/run.js'), 'serve', '--port', '0'], { TOKENLEDGER_STORE: store, ...env }, out);
   } finally {
     closeSync(out); // the child holds its own copy
   }
 }
 
-const variants = {
-  service: () => serve({ LOG_LEVEL: 'info' }, logFile),
-  // The baseline is the bare Koa app of the middleware bench (bench/auth-server.mjs bare).
-  bare: () => startServer([resolve('bench/auth-server.mjs'), 'bare'], {}),
-};
-// BREAKDOWN=1 adds, for the record, the service with logging off and the middleware bench's
-// tokenAuth on the memory projection, to show where the gap to bare Koa goes.
-if (process.env.BREAKDOWN === '1') {
-  variants.nolog = () => serve({ LOG_LEVEL: 'silent' }, join(dir, 'nolog.log'));
-  variants.mw = () => startServer([resolve('bench/auth-server.mjs'), 'memory'], { TOKENLEDGER_STORE: store });
-}
-
 try {
-  console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} interleaved rounds, fresh servers each round (after a 1 s warm-up each)`);
+  const key = await issueAliceKey(store);
+  const path = '/api/whoami/';
+  const variants = {
+    service: { key, path, start: () => serve({ LOG_LEVEL: 'info' }, logFile) },
+    // The baseline is the bare Koa app of the middleware bench (bench/auth-server.mjs bare).
+    bare: { key, path, start: () => startServer([join(root, 'bench/auth-server.mjs'), 'bare'], {}) },
+  };
+  const drf = drfPeerVariant(dir);
+  if (drf) variants.drf = drf;
+  // BREAKDOWN=1 adds, for the record, the service with logging off and the middleware bench's
+  // tokenAuth on the memory projection, to show where the gap to bare Koa goes.
+  if (process.env.BREAKDOWN === '1') {
+    variants.nolog = { key, path, start: () => serve({ LOG_LEVEL: 'silent' }, join(dir, 'nolog.log')) };
+    variants.mw = { key, path, start: () => startServer([join(root, 'bench/auth-server.mjs'), 'memory'], { TOKENLEDGER_STORE: store }) };
+  }
+
+  console.log(`wrk -t1 -c${connections} -d${seconds}s, ${rounds} interleaved rounds, fresh servers each round (after a 1 s warm-up each)`);
   console.log(`service: tokenledger serve, SQLite + memory projection, pino to ${logFile}, /metrics on`);
+  console.log(drf ? 'drf: the DRF reference peer (../shared/drf-peer), gunicorn, 2 sync workers' : `drf: not measured (../shared/drf-peer is not installed: sh ../shared/drf-peer/install.sh)`);
   const results = await interleavedRounds({
     variants,
-    rounds: ROUNDS,
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-    key,
-    path: '/api/whoami/',
+    rounds,
+    seconds,
+    connections,
     check: (name, url) => {
       if (name !== 'service') return;
       const body = execFileSync('curl', ['-fsS', '-H', `Authorization: Token ${key}`, url], { encoding: 'utf8' });
@@ -66,28 +64,31 @@ try {
     },
     report: (round, name, r) => {
       if (r.refused > 0) throw new Error(`${name}: ${r.refused} answers other than 2xx`);
-      console.log(`round ${round} ${name.padEnd(7)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  ${r.cpuUs.toFixed(0)} µs CPU/request`);
+      // The CPU figure is the process wrk talked to: for gunicorn that is the master, not its workers.
+      const cpu = name === 'drf' ? '' : `  ${r.cpuUs.toFixed(0)} µs CPU/request`;
+      console.log(`round ${round} ${name.padEnd(7)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms${cpu}`);
     },
   });
-  const summary = Object.fromEntries(
-    Object.entries(results).map(([name, rs]) => [
-      name,
-      { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), cpuUs: median(rs.map((r) => r.cpuUs)) },
-    ]),
-  );
+  const summary = summarize(results);
   console.log('');
   for (const [name, s] of Object.entries(summary)) {
-    console.log(`${name.padEnd(7)} median ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms  ${s.cpuUs.toFixed(0)} µs CPU/request`);
+    const cpu = name === 'drf' ? '' : `  ${s.cpuUs.toFixed(0)} µs CPU/request`;
+    console.log(`${name.padEnd(7)} median ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${cpu}`);
   }
-  // Paired per round (each pair ran back to back), so the median resists the machine's other load.
   const { ratio, perRound } = pairedRatio(results, 'service', 'bare');
-  console.log(`service / bare Koa, req/s: ${ratio.toFixed(3)} (goal >= 0.80: ${ratio >= 0.8 ? 'met' : 'MISSED'}), per round ${perRound.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`service / bare Koa, req/s: ${ratio.toFixed(3)} (goal >= 0.80: ${verdict(ratio, 0.8)}), median of per-round ratios ${perRound.map((x) => x.toFixed(2)).join(' ')}`);
   // Less sensitive to other load on the machine than req/s: what one request costs each server.
   console.log(`service / bare Koa, by CPU per request: ${(summary.bare.cpuUs / summary.service.cpuUs).toFixed(3)}`);
   for (const name of ['nolog', 'mw']) {
     if (summary[name]) console.log(`${name} / bare Koa, req/s: ${pairedRatio(results, name, 'bare').ratio.toFixed(3)}, by CPU: ${(summary.bare.cpuUs / summary[name].cpuUs).toFixed(3)}`);
   }
-  console.log(`service / DRF (~${DRF_RPS} req/s here): ${(summary.service.rps / DRF_RPS).toFixed(1)}x (goal >= 15x)`);
+  if (drf) {
+    const x = pairedRatio(results, 'service', 'drf');
+    console.log(`service / DRF, req/s: ${x.ratio.toFixed(1)}x (goal >= 15x: ${verdict(x.ratio, 15)}), per round ${x.perRound.map((v) => v.toFixed(1)).join(' ')}`);
+  } else {
+    const x = summary.service.rps / DRF_RPS_NOTED;
+    console.log(`service / DRF's ~${DRF_RPS_NOTED} req/s noted in ../shared/drf-peer/README.md (another machine): ${x.toFixed(1)}x (goal >= 15x: ${verdict(x, 15)})`);
+  }
   console.log(`the service logged ${(statSync(logFile).size / 1e6).toFixed(1)} MB of request lines meanwhile`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
