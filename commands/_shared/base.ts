@@ -2,6 +2,7 @@ import { Command } from '@oclif/core/command';
 import { ExitError } from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import { stderr } from '@oclif/core/ux';
+import { KeyIssuedBehindError } from '../../src/app/behind.js';
 import type { Ledger } from '../../src/app/ledger.js';
 import { table, type Column } from './display.js';
 import { describeFailure } from './errors.js';
@@ -63,8 +64,7 @@ export abstract class BaseCommand extends Command {
     try {
       issued = await issuing;
     } catch (error) {
-      const key = (error as { issued?: { key: string } }).issued?.key;
-      if (key !== undefined) show(key);
+      if (error instanceof KeyIssuedBehindError) show(error.issued.key);
       throw error;
     }
     show(issued.key);

@@ -1,6 +1,7 @@
 import { CLIError } from '@oclif/core/errors';
 import { DomainError } from '../../src/domain/errors.js';
 import { StoreUnavailableError } from '../../src/eventstore/port.js';
+import { KeyIssuedBehindError } from '../../src/app/behind.js';
 import { ProjectionBehindError, ProjectionUnavailableError } from '../../src/projection/port.js';
 
 /** SPEC §3 exit codes. */
@@ -57,9 +58,10 @@ export function describeFailure(error: unknown): Failure {
   if (error.name === 'ConfigError') return failure(EXIT.usage, 'config', firstLine(error.message));
   if (error instanceof ProjectionBehindError) {
     // The write is done (it is in the log); only its visibility to servers is late.
-    const done = error.issued ? 'The token was issued (its key is printed above)' : 'The change is recorded in the log';
+    const issued = error instanceof KeyIssuedBehindError ? error.issued : null;
+    const done = issued ? 'The token was issued (its key is printed above)' : 'The change is recorded in the log';
     const message = `${done}, but the projection does not reflect it yet: ${firstLine(error.message)}`;
-    return failure(EXIT.unavailable, 'projection_behind', message, error.issued ? { key: error.issued.key } : {});
+    return failure(EXIT.unavailable, 'projection_behind', message, issued ? { key: issued.key } : {});
   }
   if (error instanceof StoreUnavailableError || error instanceof ProjectionUnavailableError) {
     return failure(EXIT.unavailable, 'unavailable', firstLine(error.message));

@@ -1,7 +1,8 @@
 import { GENESIS_HASH, eventHash, evolve, initialState, userStreamId, decide } from '../domain/index.js';
 import type { LedgerEvent, UserCommand, UserState } from '../domain/index.js';
 import { ConcurrencyError, type NewEvent, type RecordedEvent } from '../eventstore/port.js';
-import { ProjectionBehindError, ProjectionUnavailableError } from '../projection/port.js';
+import { ProjectionUnavailableError } from '../projection/port.js';
+import { ExecutedBehindError } from './behind.js';
 import type { Actor, LedgerDeps } from './context.js';
 
 const MAX_ATTEMPTS = 50;
@@ -69,11 +70,7 @@ export async function execute(
     try {
       await deps.afterAppend(position);
     } catch (error) {
-      if (error instanceof ProjectionUnavailableError) {
-        const behind = new ProjectionBehindError(error);
-        behind.executed = executed;
-        throw behind;
-      }
+      if (error instanceof ProjectionUnavailableError) throw new ExecutedBehindError(error, executed);
       throw error;
     }
     return executed;

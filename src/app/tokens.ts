@@ -2,7 +2,7 @@ import { digestKey, generateKey, keyPrefixOf, type TokenFormat, type TokenKind, 
 import type { PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { execute, type Executed } from './execute.js';
-import { ProjectionBehindError } from '../projection/port.js';
+import { ExecutedBehindError, KeyIssuedBehindError } from './behind.js';
 import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
 
 export interface TokenView {
@@ -55,15 +55,15 @@ export interface IssueTokenInput {
 
 /**
  * A new key is in the log once its event is: if the projection then fails to catch up, the key
- * and its token go with the error (ProjectionBehindError.issued), or the key would be lost for good.
+ * and its token go with the error (KeyIssuedBehindError), or the key would be lost for good.
  */
 async function executeKeeping(username: string, name: string, key: () => string, executing: Promise<Executed>): Promise<Executed> {
   try {
     return await executing;
   } catch (error) {
-    if (error instanceof ProjectionBehindError) {
-      const { state } = error.executed as Executed;
-      error.issued = { key: key(), token: tokenView(username, (state as PresentUser).tokens[name]!) };
+    if (error instanceof ExecutedBehindError) {
+      const { state } = error.executed;
+      throw new KeyIssuedBehindError(error, { key: key(), token: tokenView(username, (state as PresentUser).tokens[name]!) });
     }
     throw error;
   }
@@ -77,7 +77,7 @@ export async function keepIssued(issuing: Promise<IssuedToken>): Promise<IssuedT
   try {
     return await issuing;
   } catch (error) {
-    if (error instanceof ProjectionBehindError && error.issued !== undefined) return error.issued as IssuedToken;
+    if (error instanceof KeyIssuedBehindError) return error.issued;
     throw error;
   }
 }

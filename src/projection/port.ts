@@ -71,14 +71,10 @@ export class ProjectionUnavailableError extends Error {
 
 /**
  * A write is in the log (the source of truth: it is done and stays done) but the projection could
- * not be brought up to it, so servers may not answer by it yet. For a new key, `issued` carries the
- * key itself: it exists nowhere else, and the caller must still get to show it.
+ * not be brought up to it, so servers may not answer by it yet. The app layer's subclasses
+ * (src/app/behind.ts) carry what was written, and a new key.
  */
 export class ProjectionBehindError extends ProjectionUnavailableError {
-  /** For a new key: the key and the view of its token (the app's IssuedToken). */
-  issued: { key: string; token: unknown } | undefined;
-  /** What was appended and the state after it (the app's Executed). */
-  executed: unknown;
   constructor(cause: ProjectionUnavailableError) {
     super(cause.message);
     this.name = 'ProjectionBehindError';
