@@ -59,10 +59,13 @@ describe('PostgreSQL event store: following the log', () => {
     let done = false;
     const follow = (async () => {
       for (let after = 0n; ; ) {
+        // Taken before the read: a read begun before the last commit may come back empty after it;
+        // only an empty read begun once every append committed is the end.
+        const writersDone = done;
         const batch = await follower.readAll({ after, limit: 25 });
         for (const event of batch) seen.push(event.position);
         after = batch.at(-1)?.position ?? after;
-        if (batch.length === 0 && done) return;
+        if (batch.length === 0 && writersDone) return;
       }
     })();
     await Promise.all(
