@@ -19,7 +19,7 @@ const path = join(dir, 'events.db');
 const prefix = `bench:rebuild:${process.pid}:`;
 
 const { SqliteEventStore } = await import(join(root, 'dist/src/eventstore/sqlite.js'));
-const { RedisProjectionStore } = await import(join(root, 'dist/src/projection/redis.js'));
+const { RedisProjectionStore } = await import(join(root, 'dist/src/projection/redis/store.js'));
 const { MemoryProjectionStore } = await import(join(root, 'dist/src/projection/memory.js'));
 const { rebuildProjection } = await import(join(root, 'dist/src/projection/rebuild.js'));
 const { catchUp } = await import(join(root, 'dist/src/projection/catch-up.js'));

@@ -1,5 +1,5 @@
 import { parseDuration } from './domain/duration.js';
-import { CLUSTER_DEFAULT_PREFIX, hasHashTag, parseRedisUrl, RedisUrlError } from './projection/redis-url.js';
+import { CLUSTER_DEFAULT_PREFIX, hasHashTag, parseRedisUrl, RedisUrlError } from './projection/redis/url.js';
 
 /** A setting that cannot work; the message names the setting (and never echoes a secret). */
 export class ConfigError extends Error {

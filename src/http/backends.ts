@@ -4,7 +4,7 @@ import type { Settings } from '../config.js';
 import { openProjection } from '../projection/open.js';
 import type { ProjectionStore } from '../projection/port.js';
 import type { Projector } from '../projection/projector.js';
-import { closeRedis, connectRedis } from '../projection/redis-client.js';
+import { closeRedis, connectRedis } from '../projection/redis/client.js';
 import type { ReadinessCheck } from './routes/health.js';
 import { RedisThrottleStore } from './throttle-redis.js';
 import { LoginThrottle, MemoryThrottleStore } from './throttle.js';

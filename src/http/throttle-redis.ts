@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from '../projection/ioredis.js';
+import type { Redis } from '../projection/redis/ioredis.js';
 import { ProjectionUnavailableError } from '../projection/port.js';
 import type { Rate, ThrottleStore } from './throttle.js';
 

@@ -34,7 +34,7 @@ export async function openProjection(settings: Settings, options: OpenProjection
       store = new MemoryProjectionStore();
     } else {
       // Imported here so that processes on the memory projection never load the Redis driver.
-      const { RedisProjectionStore } = await import('./redis.js');
+      const { RedisProjectionStore } = await import('./redis/store.js');
       store = await RedisProjectionStore.open({ url: settings.redisUrl, prefix: settings.redisPrefix, lookupTimeoutMs: options.lookupTimeoutMs });
     }
   } catch (error) {

@@ -1,7 +1,7 @@
 import { ConfigError, type Settings } from '../config.js';
 import { openProjection } from './open.js';
 import { rebuildProjection, type RebuildProgress } from './rebuild.js';
-import { redisTarget } from './redis-client.js';
+import { redisTarget } from './redis/client.js';
 
 /** Where the projection lives, for people: never a password from the URL. */
 export function describeBackend(settings: Settings): string {

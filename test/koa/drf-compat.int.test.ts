@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGES } from '../../src/koa/index.js';
 import { MemoryProjectionStore } from '../../src/projection/memory.js';
 import type { ProjectionStore } from '../../src/projection/port.js';
-import { RedisProjectionStore } from '../../src/projection/redis.js';
-import { drfScenario } from '../projection/redis-cluster-drf.js';
+import { RedisProjectionStore } from '../../src/projection/redis/store.js';
+import { drfScenario } from '../projection/redis/cluster-drf.js';
 import { dropPrefix, tempLedger, testPrefix, whoamiApp } from './fixtures.js';
 import { get, listen, type Listening } from './http.js';
 

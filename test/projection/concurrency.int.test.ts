@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { appendHistory } from '../../bench/rebuild-history.mjs';
 import { Projector } from '../../src/projection/projector.js';
 import { rebuildProjection } from '../../src/projection/rebuild.js';
-import type { RedisProjectionStore } from '../../src/projection/redis.js';
+import type { RedisProjectionStore } from '../../src/projection/redis/store.js';
 import { tempLedger } from '../app/ledger-fixture.js';
 import { deleteKeys, openRedisStore, rawRedis, uniquePrefix } from './helpers/redis.js';
 import { comparable, expectedRecords } from './helpers/stores.js';

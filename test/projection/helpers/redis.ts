@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { RedisProjectionStore } from '../../../src/projection/redis.js';
+import { RedisProjectionStore } from '../../../src/projection/redis/store.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 

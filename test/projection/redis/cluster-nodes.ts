@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { sparePort } from '../koa/redis-server.js';
+import { sparePort } from '../../koa/redis-server.js';
 
 const running = new Set<ChildProcess>();
 // A worker that ends (or dies of a hook timeout) must not leave its servers behind.

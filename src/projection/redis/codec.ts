@@ -1,4 +1,4 @@
-import type { ProjectedToken, StoredRecord, UserDoc } from '../../projections/token-records.js';
+import type { ProjectedToken, StoredRecord, UserDoc } from '../../../projections/token-records.js';
 
 /*
  * Values are positional JSON arrays, position first: field names would double the size of a

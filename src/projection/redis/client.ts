@@ -1,8 +1,8 @@
 import { Redis, type ChainableCommander } from './ioredis.js';
-import { ProjectionGapError, ProjectionUnavailableError } from './port.js';
-import { APPLY_SCRIPT, BULK_SET_SCRIPT, SWITCH_SCRIPT } from './redis-scripts.js';
-import { createRedis } from './redis-topology.js';
-import { redisTarget } from './redis-url.js';
+import { ProjectionGapError, ProjectionUnavailableError } from '../port.js';
+import { APPLY_SCRIPT, BULK_SET_SCRIPT, SWITCH_SCRIPT } from './scripts.js';
+import { createRedis } from './topology.js';
+import { redisTarget } from './url.js';
 
 export { redisTarget };
 

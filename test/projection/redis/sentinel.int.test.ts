@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadSettings } from '../../src/config.js';
-import { MESSAGES } from '../../src/koa/index.js';
-import { openProjection, type ProjectionRuntime } from '../../src/projection/open.js';
-import { ProjectionUnavailableError } from '../../src/projection/port.js';
-import { RedisProjectionStore } from '../../src/projection/redis.js';
-import { tempLedger, whoamiApp } from '../koa/fixtures.js';
-import { get, listen, type Listening } from '../koa/http.js';
-import { PrivateSentinel } from './redis-cluster-nodes.js';
+import { loadSettings } from '../../../src/config.js';
+import { MESSAGES } from '../../../src/koa/index.js';
+import { openProjection, type ProjectionRuntime } from '../../../src/projection/open.js';
+import { ProjectionUnavailableError } from '../../../src/projection/port.js';
+import { RedisProjectionStore } from '../../../src/projection/redis/store.js';
+import { tempLedger, whoamiApp } from '../../koa/fixtures.js';
+import { get, listen, type Listening } from '../../koa/http.js';
+import { PrivateSentinel } from './cluster-nodes.js';
 
 /* Issue 6: TOKENLEDGER_REDIS_URL=redis+sentinel://…/mastername, on a Sentinel of our own. */
 let servers: PrivateSentinel;

@@ -1,5 +1,5 @@
-import type { Ledger } from '../../src/app/ledger.js';
-import { MESSAGES } from '../../src/koa/index.js';
+import type { Ledger } from '../../../src/app/ledger.js';
+import { MESSAGES } from '../../../src/koa/index.js';
 
 /*
  * SPEC §7 and §4 as a compact table, keyword Token, for the cluster test (the full table, both

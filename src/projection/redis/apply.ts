@@ -1,9 +1,9 @@
-import { foldBatch, usersOf } from '../../projections/batch.js';
-import { positionOf, storageExpiry, type StoredRecord, type UserDoc } from '../../projections/token-records.js';
-import type { RecordedEvent } from '../eventstore/port.js';
-import { ProjectionGapError } from './port.js';
-import { execChecked, type ProjectionRedis } from './redis-client.js';
-import { decodeDoc, encodeDoc, encodeRecord } from './redis-codec.js';
+import { foldBatch, usersOf } from '../../../projections/batch.js';
+import { positionOf, storageExpiry, type StoredRecord, type UserDoc } from '../../../projections/token-records.js';
+import type { RecordedEvent } from '../../eventstore/port.js';
+import { ProjectionGapError } from '../port.js';
+import { execChecked, type ProjectionRedis } from './client.js';
+import { decodeDoc, encodeDoc, encodeRecord } from './codec.js';
 
 /**
  * Key layout, relative to the configured prefix. A generation is one complete projection;

@@ -1,8 +1,8 @@
-import type { StoredRecord, UserDoc } from '../../projections/token-records.js';
-import type { ProjectionBuild } from './port.js';
-import { applyOnce, applyWithRetry, keys, recordArgs } from './redis-apply.js';
-import { execChecked, unavailable, type ProjectionPipeline, type ProjectionRedis } from './redis-client.js';
-import { encodeDoc } from './redis-codec.js';
+import type { StoredRecord, UserDoc } from '../../../projections/token-records.js';
+import type { ProjectionBuild } from '../port.js';
+import { applyOnce, applyWithRetry, keys, recordArgs } from './apply.js';
+import { execChecked, unavailable, type ProjectionPipeline, type ProjectionRedis } from './client.js';
+import { encodeDoc } from './codec.js';
 
 /** A build holds a lease while it runs; a generation without one is an abandoned build. */
 const LEASE_MS = 60_000;

@@ -1,13 +1,13 @@
 import { Command } from './ioredis.js';
-import type { StoredRecord, UserDoc } from '../../projections/token-records.js';
-import type { TokenRecord } from '../domain/record.js';
-import type { RecordedEvent } from '../eventstore/port.js';
-import { ProjectionUnavailableError, type ProjectionBuild, type ProjectionDump, type ProjectionStore } from './port.js';
-import { applyOnce, applyWithRetry, keys } from './redis-apply.js';
-import { LookupBatcher, type BatchAnswer } from './lookup-batch.js';
-import { beginRedisBuild, dropGeneration, scanGeneration } from './redis-build.js';
-import { closeRedis, connectRedis, execChecked, redisTarget, unavailable, type ProjectionRedis } from './redis-client.js';
-import { CorruptValueError, decodeDoc, decodeRecord } from './redis-codec.js';
+import type { StoredRecord, UserDoc } from '../../../projections/token-records.js';
+import type { TokenRecord } from '../../domain/record.js';
+import type { RecordedEvent } from '../../eventstore/port.js';
+import { ProjectionUnavailableError, type ProjectionBuild, type ProjectionDump, type ProjectionStore } from '../port.js';
+import { applyOnce, applyWithRetry, keys } from './apply.js';
+import { LookupBatcher, type BatchAnswer } from '../lookup-batch.js';
+import { beginRedisBuild, dropGeneration, scanGeneration } from './build.js';
+import { closeRedis, connectRedis, execChecked, redisTarget, unavailable, type ProjectionRedis } from './client.js';
+import { CorruptValueError, decodeDoc, decodeRecord } from './codec.js';
 
 function decodeLookup(value: string): BatchAnswer {
   try {

@@ -19,7 +19,7 @@ describe('String.prototype stays fast', () => {
   });
 
   it('after loading the Redis projection', () => {
-    expect(stringPrototypeIsFast([`${process.cwd()}/dist/src/projection/redis.js`])).toBe(true);
+    expect(stringPrototypeIsFast([`${process.cwd()}/dist/src/projection/redis/store.js`])).toBe(true);
   });
 
   it('after loading `tokenledger serve` (it loads ioredis even on the memory projection)', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadSettings } from '../../src/config.js';
-import { hasHashTag, parseRedisUrl, RedisUrlError, redisTarget } from '../../src/projection/redis-url.js';
+import { ConfigError, loadSettings } from '../../../src/config.js';
+import { hasHashTag, parseRedisUrl, RedisUrlError, redisTarget } from '../../../src/projection/redis/url.js';
 
 describe('TOKENLEDGER_REDIS_URL: what it names', () => {
   it('a single Redis is handed to ioredis as is', () => {

@@ -1,6 +1,6 @@
 import { Cluster, Command, Redis, type RedisOptions } from './ioredis.js';
-import { ConfigError } from '../config.js';
-import { hasHashTag, parseRedisUrl, RedisUrlError, type RedisTopology } from './redis-url.js';
+import { ConfigError } from '../../config.js';
+import { hasHashTag, parseRedisUrl, RedisUrlError, type RedisTopology } from './url.js';
 
 /** Reconnection delays, as for one Redis (connectRedis): at most 1 s apart, never giving up. */
 const backoff = (times: number) => Math.min(times * 100, 1_000);

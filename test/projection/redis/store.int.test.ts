@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { digestKey } from '../../src/domain/index.js';
-import { ProjectionGapError, ProjectionUnavailableError } from '../../src/projection/port.js';
-import { rebuildProjection } from '../../src/projection/rebuild.js';
-import { tempLedger } from '../app/ledger-fixture.js';
-import { PrivateRedis } from '../koa/redis-server.js';
-import { Projector } from '../../src/projection/projector.js';
-import { deleteKeys, openRedisStore, openStartedStore, rawRedis, uniquePrefix } from './helpers/redis.js';
+import { digestKey } from '../../../src/domain/index.js';
+import { ProjectionGapError, ProjectionUnavailableError } from '../../../src/projection/port.js';
+import { rebuildProjection } from '../../../src/projection/rebuild.js';
+import { tempLedger } from '../../app/ledger-fixture.js';
+import { PrivateRedis } from '../../koa/redis-server.js';
+import { Projector } from '../../../src/projection/projector.js';
+import { deleteKeys, openRedisStore, openStartedStore, rawRedis, uniquePrefix } from '../helpers/redis.js';
 
 const raw = rawRedis();
 const prefixes: string[] = [];
