@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { AuditEntry } from '../../src/app/audit-entry.js';
+import type { AuditEntry } from '../../src/app/audit/entry.js';
 import { when } from '../_shared/display.js';
 
 const text = (value: unknown) => (value === null || value === undefined || value === '' ? '-' : String(value));

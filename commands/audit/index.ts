@@ -29,7 +29,7 @@ export default class Audit extends BaseCommand {
 
   async run() {
     const { flags } = await this.parse(Audit);
-    const { auditList, auditPages, auditQuery, followAudit } = await import('../../src/app/audit.js');
+    const { auditList, auditPages, auditQuery, followAudit } = await import('../../src/app/audit/history.js');
     const ledger = await this.ledger(flags);
     // Like `tail -f`: follow starts with the last 10 events, unless --limit or --since says where.
     const limit = flags.limit ?? (flags.follow && flags.since === undefined ? 10 : undefined);

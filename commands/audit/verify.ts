@@ -21,7 +21,7 @@ export default class AuditVerify extends BaseCommand {
 
   async run() {
     const { flags } = await this.parse(AuditVerify);
-    const { verifyLog } = await import('../../src/app/audit-verify.js');
+    const { verifyLog } = await import('../../src/app/audit/verify.js');
     const ledger = await this.ledger(flags);
     const result = await verifyLog(ledger.store, { expectHead: flags['expect-head'] });
     const counted = `${result.events} events in ${result.streams} streams checked, head ${result.head}`;

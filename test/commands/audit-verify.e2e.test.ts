@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLog } from '../../src/app/audit-verify.js';
+import { verifyLog } from '../../src/app/audit/verify.js';
 import { defaultDeps } from '../../src/app/context.js';
 import { Ledger } from '../../src/app/ledger.js';
 import { SqliteEventStore } from '../../src/eventstore/sqlite.js';

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
-import { auditList, auditQuery } from '../../app/audit.js';
+import { auditList, auditQuery } from '../../app/audit/history.js';
 import type { Ledger } from '../../app/ledger.js';
 import { send, staffOnly, type Routes } from '../routing.js';
 import { validateQuery } from '../validate.js';

@@ -1,6 +1,6 @@
-import { GENESIS_HASH, eventHash } from '../domain/index.js';
-import type { EventStore, RecordedEvent } from '../eventstore/port.js';
-import type { HeadCheck, LogHead } from './audit-head.js';
+import { GENESIS_HASH, eventHash } from '../../domain/index.js';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
+import type { HeadCheck, LogHead } from './head.js';
 
 export type DamageKind = 'edited' | 'missing' | 'reordered' | 'chain_broken' | 'unreadable' | 'head_mismatch' | 'truncated';
 

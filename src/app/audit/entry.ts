@@ -1,5 +1,5 @@
-import { usernameOfStream } from '../domain/index.js';
-import type { RecordedEvent } from '../eventstore/port.js';
+import { usernameOfStream } from '../../domain/index.js';
+import type { RecordedEvent } from '../../eventstore/port.js';
 
 /**
  * One event as the audit history shows it: where it sits in the log, whom and which token it is

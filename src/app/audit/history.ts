@@ -1,9 +1,9 @@
-import { DomainError, EVENT_TYPES, parseDuration, userStreamId } from '../domain/index.js';
-import type { EventStore, RecordedEvent } from '../eventstore/port.js';
-import { toAuditEntry, tokenNameOf, type AuditEntry } from './audit-entry.js';
-import { parse, tokenNameSchema, usernameSchema } from './validation.js';
+import { DomainError, EVENT_TYPES, parseDuration, userStreamId } from '../../domain/index.js';
+import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
+import { toAuditEntry, tokenNameOf, type AuditEntry } from './entry.js';
+import { parse, tokenNameSchema, usernameSchema } from '../validation.js';
 
-export { redact, toAuditEntry, type AuditEntry } from './audit-entry.js';
+export { redact, toAuditEntry, type AuditEntry } from './entry.js';
 
 /** Filters as a caller types them (CLI flags, HTTP query string). */
 export interface AuditFilterInput {

@@ -1,9 +1,9 @@
-import { StoreUnavailableError, type EventStore, type RecordedEvent } from '../eventstore/port.js';
-import { AUDIT_BATCH } from './audit.js';
-import { EMPTY_HEAD, HeadWatcher, formatHead, nextHead, parseHead, type HeadCheck, type LogHead } from './audit-head.js';
-import { StreamCheck, hashAt, headDamage, storedHash, type Damage } from './audit-damage.js';
+import { StoreUnavailableError, type EventStore, type RecordedEvent } from '../../eventstore/port.js';
+import { AUDIT_BATCH } from './history.js';
+import { EMPTY_HEAD, HeadWatcher, formatHead, nextHead, parseHead, type HeadCheck, type LogHead } from './head.js';
+import { StreamCheck, hashAt, headDamage, storedHash, type Damage } from './damage.js';
 
-export { DAMAGE_LABELS, type Damage, type DamageKind } from './audit-damage.js';
+export { DAMAGE_LABELS, type Damage, type DamageKind } from './damage.js';
 
 /** What `audit verify` found. */
 export interface LogVerification {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditList, auditPages, auditQuery, followAudit, logBatches, type AuditEntry } from '../../src/app/audit.js';
-import { Ledger } from '../../src/app/ledger.js';
-import { digestKey } from '../../src/domain/index.js';
-import { SqliteEventStore } from '../../src/eventstore/sqlite.js';
-import { tempLedger } from './ledger-fixture.js';
+import { auditList, auditPages, auditQuery, followAudit, logBatches, type AuditEntry } from '../../../src/app/audit/history.js';
+import { Ledger } from '../../../src/app/ledger.js';
+import { digestKey } from '../../../src/domain/index.js';
+import { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
+import { tempLedger } from '../ledger-fixture.js';
 
 const MIN = 60_000;
 let fixture: ReturnType<typeof tempLedger>;

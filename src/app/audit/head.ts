@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DomainError, GENESIS_HASH } from '../domain/index.js';
+import { DomainError, GENESIS_HASH } from '../../domain/index.js';
 
 /**
  * The head of the whole log: a running sha256 over every event's chain hash in global order,

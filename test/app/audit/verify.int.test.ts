@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { verifyLog } from '../../src/app/audit-verify.js';
-import { GENESIS_HASH, eventHash } from '../../src/domain/index.js';
-import type { SqliteEventStore } from '../../src/eventstore/sqlite.js';
-import { tempLedger } from './ledger-fixture.js';
+import { verifyLog } from '../../../src/app/audit/verify.js';
+import { GENESIS_HASH, eventHash } from '../../../src/domain/index.js';
+import type { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
+import { tempLedger } from '../ledger-fixture.js';
 
 let fixture: ReturnType<typeof tempLedger>;
 let db: Database.Database | undefined;
