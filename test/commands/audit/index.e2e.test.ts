@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultDeps } from '../../src/app/context.js';
-import { Ledger } from '../../src/app/ledger.js';
-import { SqliteEventStore } from '../../src/eventstore/sqlite.js';
-import { freshStore, tl } from './cli.js';
+import { defaultDeps } from '../../../src/app/context.js';
+import { Ledger } from '../../../src/app/ledger.js';
+import { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
+import { freshStore, tl } from '../cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 let base: ReturnType<typeof freshStore>;
 let aliceEvents: { position: number; type: string }[];
 

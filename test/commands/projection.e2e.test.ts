@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { digestKey } from '../../src/domain/index.js';
-import { deleteKeys, openRedisStore, rawRedis, REDIS_URL, uniquePrefix } from './helpers/redis.js';
+import { deleteKeys, openRedisStore, rawRedis, REDIS_URL, uniquePrefix } from '../projection/helpers/redis.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-projection-cli-'));
 const prefix = uniquePrefix('cli');

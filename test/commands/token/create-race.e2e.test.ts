@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openEventStore } from '../../src/eventstore/open.js';
-import { freshStore, tl } from './cli.js';
+import { openEventStore } from '../../../src/eventstore/open.js';
+import { freshStore, tl } from '../cli.js';
 
 describe('racing `token create bob` processes (SPEC §6)', () => {
   it('yield exactly one token: one exit 0, the others exit 1 with the exists message', async () => {

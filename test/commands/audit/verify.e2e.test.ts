@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLog } from '../../src/app/audit/verify.js';
-import { defaultDeps } from '../../src/app/context.js';
-import { Ledger } from '../../src/app/ledger.js';
-import { SqliteEventStore } from '../../src/eventstore/sqlite.js';
-import { freshStore, tl } from './cli.js';
+import { verifyLog } from '../../../src/app/audit/verify.js';
+import { defaultDeps } from '../../../src/app/context.js';
+import { Ledger } from '../../../src/app/ledger.js';
+import { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
+import { freshStore, tl } from '../cli.js';
 
 // The issue asks for tampering "through sqlite3": the command-line tool, as an operator with
 // shell access to the file would do it.

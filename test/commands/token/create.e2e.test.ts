@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freshStore, keyOf, tl } from './cli.js';
+import { freshStore, keyOf, tl } from '../cli.js';
 
 describe('tokenledger token create (SPEC §3, issue 2)', () => {
   it('runs the DRF drf_create_token flow for alice', async () => {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { freshStore, ledgerOf, tl } from './cli.js';
+import { freshStore, ledgerOf, tl } from '../cli.js';
 
 describe('tokenledger token verify (key on stdin)', () => {
   it('answers valid / invalid / expired / user inactive with exit 0 or 1 and says why', async () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { openEventStore } from '../../src/eventstore/open.js';
-import { pgSchemas } from '../eventstore/postgres-fixture.js';
+import { openEventStore } from '../../../src/eventstore/open.js';
+import { pgSchemas } from '../../eventstore/postgres-fixture.js';
 
 const schemas = pgSchemas('race');
 afterAll(() => schemas.dropAll());
