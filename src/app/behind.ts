@@ -1,6 +1,5 @@
 import { ProjectionBehindError, type ProjectionUnavailableError } from '../projection/port.js';
-import type { Executed } from './execute.js';
-import type { IssuedToken } from './tokens.js';
+import type { Executed, IssuedToken } from './results.js';
 
 /*
  * A write that is in the log while the projection could not be brought up to it (see

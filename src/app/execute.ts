@@ -4,6 +4,7 @@ import { ConcurrencyError, type NewEvent, type RecordedEvent } from '../eventsto
 import { ProjectionUnavailableError } from '../projection/port.js';
 import { ExecutedBehindError } from './behind.js';
 import type { Actor, LedgerDeps } from './context.js';
+import type { Executed } from './results.js';
 
 const MAX_ATTEMPTS = 50;
 
@@ -13,12 +14,6 @@ export function foldUser(events: RecordedEvent[]): UserState {
 
 export async function loadUser(deps: LedgerDeps, username: string): Promise<UserState> {
   return foldUser(await deps.store.readStream(userStreamId(username)));
-}
-
-export interface Executed {
-  state: UserState;
-  events: LedgerEvent[];
-  position: bigint | null;
 }
 
 /**

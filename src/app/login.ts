@@ -2,7 +2,8 @@ import { randomBase62 } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { loadUser } from './execute.js';
 import { verifyPassword } from './passwords.js';
-import { issueToken, keepIssued, type IssuedToken } from './tokens.js';
+import type { IssuedToken } from './results.js';
+import { issueToken, keepIssued } from './tokens.js';
 import { usernameSchema } from './validation.js';
 
 export interface LoginInput {

@@ -13,8 +13,9 @@ import {
   type UserState,
 } from '../domain/index.js';
 import type { EventStore } from '../eventstore/port.js';
-import { tokenView, type TokenView } from './tokens.js';
-import { userView, type UserView } from './users.js';
+import type { TokenView, UserView } from './results.js';
+import { tokenView } from './tokens.js';
+import { userView } from './users.js';
 
 const BATCH = 5_000;
 

@@ -1,26 +1,12 @@
 import { digestKey, generateKey, keyPrefixOf, type TokenFormat, type TokenKind, type TokenState } from '../domain/index.js';
 import type { PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
-import { execute, type Executed } from './execute.js';
+import { execute } from './execute.js';
+import type { Executed, IssuedToken, TokenView } from './results.js';
 import { ExecutedBehindError, KeyIssuedBehindError } from './behind.js';
 import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
 
-export interface TokenView {
-  username: string;
-  tokenId: string;
-  name: string;
-  kind: TokenKind;
-  format: TokenFormat;
-  keyPrefix: string;
-  createdAt: string;
-  expiresAt: string | null;
-  lastRotatedAt: string | null;
-  graceUntil: string | null;
-  scopes: string[];
-  description: string | null;
-}
-
-/** What may be shown of a token: the first 8 characters of its key, never the key or its digest. */
+/** A token as it may be shown (see TokenView). */
 export function tokenView(username: string, token: TokenState): TokenView {
   return {
     username,
@@ -80,12 +66,6 @@ export async function keepIssued(issuing: Promise<IssuedToken>): Promise<IssuedT
     if (error instanceof KeyIssuedBehindError) return error.issued;
     throw error;
   }
-}
-
-/** The one moment a key exists in clear: returned to the caller, stored nowhere. */
-export interface IssuedToken {
-  key: string;
-  token: TokenView;
 }
 
 export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTokenInput): Promise<IssuedToken> {

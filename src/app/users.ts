@@ -2,6 +2,7 @@ import type { PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { execute } from './execute.js';
 import { hashPassword } from './passwords.js';
+import type { UserView } from './results.js';
 import { parse, usernameSchema } from './validation.js';
 
 export interface RegisterUserInput {
@@ -11,18 +12,7 @@ export interface RegisterUserInput {
   isSuperuser?: boolean;
 }
 
-export interface UserView {
-  userId: string;
-  username: string;
-  active: boolean;
-  isStaff: boolean;
-  isSuperuser: boolean;
-  hasPassword: boolean;
-  createdAt: string;
-  tokens: number;
-}
-
-/** What may be shown of a user: never the password hash. */
+/** A user as it may be shown (see UserView). */
 export function userView(user: PresentUser): UserView {
   return {
     userId: user.userId,
