@@ -7,7 +7,7 @@ export type { Verdict } from './app/queries.js';
 export { loadSettings, ConfigError, type Settings } from './config.js';
 export { DomainError, type DomainErrorCode } from './domain/errors.js';
 export type { TokenRecord, Outcome } from './domain/record.js';
-export { restoreFastStringPrototype } from './auth/fast-strings.js';
+export { restoreFastStringPrototype } from './projection/redis/string-prototype.js';
 export { authenticator, headerParser, type AuthResult, type AuthenticatorOptions, type HeaderResult, type KeyLookup } from './auth/index.js';
 export { ConcurrencyError, StoreUnavailableError, type EventStore, type ExpectedState, type RecordedEvent } from './eventstore/port.js';
 export { openProjection, type ProjectionRuntime, type OpenProjectionOptions } from './projection/open.js';

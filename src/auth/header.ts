@@ -1,6 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-// The parser is all string methods: they must not be slowed down by another library (see there).
-import './fast-strings.js';
 
 /**
  * What an `Authorization` header says, by DRF's rules (`TokenAuthentication.authenticate`):

@@ -4,9 +4,7 @@ import type { Settings } from '../config.js';
 import { openProjection } from '../projection/open.js';
 import type { ProjectionStore } from '../projection/port.js';
 import type { Projector } from '../projection/projector.js';
-import { closeRedis, connectRedis } from '../projection/redis/client.js';
 import type { ReadinessCheck } from './routes/health.js';
-import { RedisThrottleStore } from './throttle-redis.js';
 import { LoginThrottle, MemoryThrottleStore } from './throttle.js';
 
 /** What a running service holds open, and how to let it all go. */
@@ -44,6 +42,11 @@ export async function openBackends(settings: Settings, logger: Logger): Promise<
     const checks: ReadinessCheck[] = [];
     let throttle: LoginThrottle | null = null;
     if (settings.loginThrottle && settings.redisUrl) {
+      // Imported here, as the projection's Redis store is: a server on the memory projection never loads ioredis.
+      const [{ closeRedis, connectRedis }, { RedisThrottleStore }] = await Promise.all([
+        import('../projection/redis/client.js'),
+        import('./throttle-redis.js'),
+      ]);
       const redis = await connectRedis({
         url: settings.redisUrl,
         prefix: settings.redisPrefix,
