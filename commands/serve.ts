@@ -21,13 +21,8 @@ export default class Serve extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Serve);
-    const [{ loadSettings }, { serve }] = await Promise.all([import('../src/config.js'), import('../src/http/serve.js')]);
-    const overrides: Record<string, string | number> = {};
-    if (flags.store !== undefined) overrides.store = flags.store;
-    if (flags['redis-url'] !== undefined) overrides.redisUrl = flags['redis-url'];
-    if (flags.host !== undefined) overrides.host = flags.host;
-    if (flags.port !== undefined) overrides.port = flags.port;
-    const server = await serve({ settings: loadSettings(overrides) });
+    const [settings, { serve }] = await Promise.all([this.settings(flags, { host: flags.host, port: flags.port }), import('../src/http/serve.js')]);
+    const server = await serve({ settings });
     this.note(`tokenledger listening on ${server.url} (stop with Ctrl-C)`);
     await server.stopped;
   }

@@ -1,14 +1,8 @@
 import { parseDuration } from './domain/duration.js';
+import { ConfigError } from './domain/errors.js';
 import { CLUSTER_DEFAULT_PREFIX, hasHashTag, parseRedisUrl, RedisUrlError } from './projection/redis/url.js';
 
-/** A setting that cannot work; the message names the setting (and never echoes a secret). */
-export class ConfigError extends Error {
-  readonly code = 'config';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export interface Settings {
   store: string;

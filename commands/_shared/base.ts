@@ -2,8 +2,9 @@ import { Command } from '@oclif/core/command';
 import { ExitError } from '@oclif/core/errors';
 import * as Flags from '@oclif/core/flags';
 import { stderr } from '@oclif/core/ux';
-import { KeyIssuedBehindError } from '../../src/app/behind.js';
+import { KeyIssuedBehindError } from '../../src/app/errors.js';
 import type { Ledger } from '../../src/app/ledger.js';
+import type { Settings } from '../../src/config.js';
 import { table, type Column } from './display.js';
 import { describeFailure } from './errors.js';
 
@@ -34,16 +35,23 @@ export abstract class BaseCommand extends Command {
   private opened: Promise<Ledger> | undefined;
 
   /**
+   * The settings of this run: the global flags (and `more`, a command's own setting flags) over
+   * the environment over the defaults. Config is imported lazily, so `--help` stays fast.
+   */
+  protected async settings(flags: GlobalFlags, more: { host?: string | undefined; port?: number | undefined } = {}): Promise<Settings> {
+    const { loadSettings } = await import('../../src/config.js');
+    const given = { store: flags.store, redisUrl: flags['redis-url'], ...more };
+    return loadSettings(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)));
+  }
+
+  /**
    * The ledger the flags and environment describe. Imported and opened lazily, so `--help`
    * and usage errors never load the store driver, zod or the domain.
    */
   protected ledger(flags: GlobalFlags): Promise<Ledger> {
     this.opened ??= (async () => {
-      const [{ loadSettings }, { openLedger }] = await Promise.all([import('../../src/config.js'), import('../../src/app/ledger.js')]);
-      const overrides: Record<string, string> = {};
-      if (flags.store !== undefined) overrides.store = flags.store;
-      if (flags['redis-url'] !== undefined) overrides.redisUrl = flags['redis-url'];
-      return openLedger({ settings: loadSettings(overrides) });
+      const [settings, { openLedger }] = await Promise.all([this.settings(flags), import('../../src/app/ledger.js')]);
+      return openLedger({ settings });
     })();
     return this.opened;
   }

@@ -1,8 +1,5 @@
 import { CLIError } from '@oclif/core/errors';
-import { DomainError } from '../../src/domain/errors.js';
-import { StoreUnavailableError } from '../../src/eventstore/port.js';
-import { KeyIssuedBehindError } from '../../src/app/behind.js';
-import { ProjectionBehindError, ProjectionUnavailableError } from '../../src/projection/port.js';
+import { ConfigError, DomainError, KeyIssuedBehindError, ProjectionBehindError, ProjectionUnavailableError, StoreUnavailableError } from '../../src/app/errors.js';
 
 /** SPEC §3 exit codes. */
 export const EXIT = { done: 0, refused: 1, usage: 2, unavailable: 3 } as const;
@@ -54,8 +51,7 @@ export function describeFailure(error: unknown): Failure {
     return failure(exitCode, error.code, error.message, error.details);
   }
   if (!(error instanceof Error)) return failure(EXIT.refused, 'error', `Error: ${String(error)}`);
-  // ConfigError is matched by name so that the error path does not load config.ts (and zod).
-  if (error.name === 'ConfigError') return failure(EXIT.usage, 'config', firstLine(error.message));
+  if (error instanceof ConfigError) return failure(EXIT.usage, 'config', firstLine(error.message));
   if (error instanceof ProjectionBehindError) {
     // The write is done (it is in the log); only its visibility to servers is late.
     const issued = error instanceof KeyIssuedBehindError ? error.issued : null;

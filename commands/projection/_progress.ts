@@ -1,4 +1,4 @@
-import type { RebuildProgress } from '../../src/projection/rebuild.js';
+import type { RebuildProgress } from '../../src/app/projection.js';
 
 const PHASES: Record<RebuildProgress['phase'], string> = { replay: 'replaying', 'catch-up': 'catching up', switch: 'switched' };
 

@@ -1,6 +1,5 @@
 import { BaseCommand } from '../_shared/base.js';
 import { progressBar } from './_progress.js';
-import { settingsFrom } from './_settings.js';
 
 export default class ProjectionRebuild extends BaseCommand {
   static override summary = 'Replay the whole log into a new projection, then switch to it atomically.';
@@ -16,8 +15,8 @@ export default class ProjectionRebuild extends BaseCommand {
 
   async run() {
     const { flags } = await this.parse(ProjectionRebuild);
-    const settings = await settingsFrom(flags);
-    const { rebuildFromSettings } = await import('../../src/projection/service.js');
+    const settings = await this.settings(flags);
+    const { rebuildFromSettings } = await import('../../src/app/projection.js');
     const bar = await progressBar(!this.jsonEnabled());
     const summary = await rebuildFromSettings(settings, bar.update).finally(bar.done);
     if (!summary.rebuilt) this.note(`Nothing to rebuild: the projection is ${summary.where}.`);

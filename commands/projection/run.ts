@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../_shared/base.js';
-import { settingsFrom } from './_settings.js';
 
 export default class ProjectionRun extends BaseCommand {
   static override summary = 'Run a standalone projector: follow the log into Redis until SIGTERM or SIGINT.';
@@ -19,8 +18,8 @@ export default class ProjectionRun extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ProjectionRun);
-    const settings = await settingsFrom(flags);
-    const { runProjector } = await import('../../src/projection/service.js');
+    const settings = await this.settings(flags);
+    const { runProjector } = await import('../../src/app/projection.js');
     const stop = new AbortController();
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop.abort());
     const { checkpoint } = await runProjector(settings, {

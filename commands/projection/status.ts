@@ -1,5 +1,4 @@
 import { BaseCommand } from '../_shared/base.js';
-import { settingsFrom } from './_settings.js';
 
 export default class ProjectionStatus extends BaseCommand {
   static override summary = 'Show the projection: where it lives, its checkpoint, the head of the log and the lag.';
@@ -7,8 +6,8 @@ export default class ProjectionStatus extends BaseCommand {
 
   async run() {
     const { flags } = await this.parse(ProjectionStatus);
-    const { projectionStatus } = await import('../../src/projection/service.js');
-    const status = await projectionStatus(await settingsFrom(flags));
+    const { projectionStatus } = await import('../../src/app/projection.js');
+    const status = await projectionStatus(await this.settings(flags));
     const checkpoint =
       status.checkpoint === null
         ? '- (only inside a running server)'

@@ -1,7 +1,9 @@
 import { ConfigError, type Settings } from '../config.js';
-import { openProjection } from './open.js';
-import { rebuildProjection, type RebuildProgress } from './rebuild.js';
-import { redisTarget } from './redis/client.js';
+import { openProjection } from '../projection/open.js';
+import { rebuildProjection, type RebuildProgress } from '../projection/rebuild.js';
+import { redisTarget } from '../projection/redis/url.js';
+
+export type { RebuildProgress };
 
 /** Where the projection lives, for people: never a password from the URL. */
 export function describeBackend(settings: Settings): string {

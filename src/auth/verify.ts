@@ -1,9 +1,13 @@
 import { outcomeOf, type Outcome, type TokenRecord } from '../domain/record.js';
 import { digestKey, keyShape } from '../domain/token-format.js';
-import type { ProjectionStore } from '../projection/port.js';
 
-/** The only part of a projection the read path needs. */
-export type KeyLookup = Pick<ProjectionStore, 'lookup'>;
+/**
+ * The only part of a projection the read path needs: one read by sha256(key), null when no record
+ * has that digest. A ProjectionStore (Redis or memory) is one; a failure rejects.
+ */
+export interface KeyLookup {
+  lookup(digest: string): Promise<TokenRecord | null>;
+}
 
 type Refused = Exclude<Outcome, 'valid' | 'unavailable'>;
 

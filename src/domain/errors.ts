@@ -16,3 +16,17 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
+
+/**
+ * A setting that cannot work (a malformed value, a Redis Cluster prefix without a hash tag, an
+ * address the server cannot listen on): the message names the setting and never echoes a secret.
+ * Here rather than in config.ts so that every room that checks a setting can say so, and the
+ * CLI's error path knows it without loading config.
+ */
+export class ConfigError extends Error {
+  readonly code = 'config';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,7 +1,5 @@
 import type { Context } from 'koa';
-import { DomainError } from '../domain/errors.js';
-import { ConcurrencyError, StoreUnavailableError } from '../eventstore/port.js';
-import { ProjectionUnavailableError } from '../projection/port.js';
+import { ConcurrencyError, DomainError, ProjectionUnavailableError, StoreUnavailableError } from '../app/errors.js';
 
 /** A response decided by a handler: status, JSON body and headers, thrown to the one mapper. */
 export class HttpError extends Error {

@@ -1,9 +1,18 @@
-import type { Settings } from '../config.js';
 import { openEventStore } from '../eventstore/open.js';
 import type { EventStore } from '../eventstore/port.js';
 import { MemoryProjectionStore } from './memory.js';
 import type { ProjectionStore } from './port.js';
 import { Projector, type ProjectorOptions } from './projector.js';
+
+/** What the projection needs of the settings (config.ts's Settings is one). */
+export interface ProjectionSettings {
+  /** The event store to follow (TOKENLEDGER_STORE). */
+  store: string;
+  /** The Redis of the projection (TOKENLEDGER_REDIS_URL); null: process memory. */
+  redisUrl: string | null;
+  /** Prefix of every Redis key (TOKENLEDGER_REDIS_PREFIX). */
+  redisPrefix: string;
+}
 
 /** A projection store with its projector, on an event store. */
 export interface ProjectionRuntime {
@@ -26,7 +35,7 @@ export interface OpenProjectionOptions extends ProjectorOptions {
  * memory (empty until its projector catches up). The projector is not started: a server calls
  * `await projector.catchUp()` then `projector.start()`; a CLI command only catches up.
  */
-export async function openProjection(settings: Settings, options: OpenProjectionOptions = {}): Promise<ProjectionRuntime> {
+export async function openProjection(settings: ProjectionSettings, options: OpenProjectionOptions = {}): Promise<ProjectionRuntime> {
   const events = options.events ?? (await openEventStore(settings.store));
   let store: ProjectionStore;
   try {

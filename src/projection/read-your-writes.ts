@@ -1,6 +1,5 @@
-import type { Settings } from '../config.js';
 import type { EventStore } from '../eventstore/port.js';
-import type { ProjectionRuntime } from './open.js';
+import type { ProjectionRuntime, ProjectionSettings } from './open.js';
 import { ProjectionUnavailableError } from './port.js';
 
 /** How a ledger keeps its promise that a write is visible once the call returns. */
@@ -15,7 +14,7 @@ export interface ReadYourWrites {
  * that only read the log work while Redis is down); with the memory projection there is nothing
  * here to update, since each server's projector polls the log.
  */
-export function readYourWrites(settings: Settings, events: EventStore, runtime?: ProjectionRuntime): ReadYourWrites {
+export function readYourWrites(settings: ProjectionSettings, events: EventStore, runtime?: ProjectionRuntime): ReadYourWrites {
   if (runtime) return { afterAppend: async (position) => void (await runtime.projector.catchUp(position)), close: async () => {} };
   if (settings.redisUrl === null) return { afterAppend: async () => {}, close: async () => {} };
   let opened: Promise<ProjectionRuntime> | undefined;

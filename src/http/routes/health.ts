@@ -1,5 +1,3 @@
-import type { EventStore } from '../../eventstore/port.js';
-import type { ProjectionStore } from '../../projection/port.js';
 import type { Metrics } from '../metrics.js';
 import { send, type Handler, type Routes } from '../routing.js';
 
@@ -10,8 +8,10 @@ export interface ReadinessCheck {
 }
 
 export interface HealthDeps {
-  store: EventStore;
-  projection: Pick<ProjectionStore, 'checkpoint' | 'backend'>;
+  /** The event log: where its head is. */
+  store: { headPosition(): Promise<bigint> };
+  /** The projection: how far it reflects the log, and which backend it is. */
+  projection: { checkpoint(): Promise<bigint>; readonly backend: string };
   metrics: Metrics;
   /** Events the projection may trail the log by and still be ready. */
   maxLag: number;

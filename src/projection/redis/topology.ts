@@ -1,5 +1,5 @@
 import { Cluster, Command, Redis, type RedisOptions } from './ioredis.js';
-import { ConfigError } from '../../config.js';
+import { ConfigError } from '../../domain/errors.js';
 import { hasHashTag, parseRedisUrl, RedisUrlError, type RedisTopology } from './url.js';
 
 /** Reconnection delays, as for one Redis (connectRedis): at most 1 s apart, never giving up. */
