@@ -2,8 +2,9 @@ import type { Metric, Registry } from 'prom-client';
 
 /**
  * Counters and a histogram whose hot path is one Map or array update, formatted by prom-client
- * only at scrape time. prom-client's own `inc(labels)`/`observe` hash the label object on every
- * call, which cost this service a few percent of its throughput.
+ * only at scrape time. Why: prom-client's own `inc(labels)`/`observe` hash the label object on
+ * every call, every request. They register with the shape prom-client reads at scrape time, not
+ * through its API: test/http/metric-types.unit.test.ts fails if an upgrade reads another shape.
  */
 abstract class ScrapedMetric {
   constructor(

@@ -3,8 +3,7 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rm
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
-import { TurnBufferedDestination, accessLine, createLogger } from '../../src/http/logging.js';
+import { TurnBufferedDestination } from '../../src/http/log-destination.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const dirs: string[] = [];
@@ -64,31 +63,5 @@ describe('TurnBufferedDestination', () => {
     expect(Buffer.concat(chunks).toString('utf8')).toBe(lines.join(''));
     closeSync(writer);
     closeSync(reader);
-  });
-});
-
-describe('the request line', () => {
-  it('has the shape, keys in order and values pino gives the same fields, and follows the level', () => {
-    const lines: string[] = [];
-    const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) });
-    const logger = createLogger(sink, 'info');
-    const fields = { id: 'f00', method: 'GET', path: '/api/whoami/"\\\u2028', status: 200, ms: 0.125, ip: '::1', user: 'ålice' };
-    accessLine(logger)(fields);
-    logger.info(fields, 'request');
-    accessLine(logger.child({ worker: 2 }))({ ...fields, user: undefined });
-    logger.child({ worker: 2 }).info({ ...fields, user: undefined }, 'request');
-    const [ours, pinos, childOurs, childPinos] = lines.map((line) => {
-      expect(line.endsWith('}\n')).toBe(true);
-      const { time, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      expect(typeof time).toBe('number');
-      return rest;
-    });
-    expect(Object.entries(ours!)).toEqual(Object.entries(pinos!));
-    expect(Object.entries(childOurs!)).toEqual(Object.entries(childPinos!));
-    expect(childOurs).not.toHaveProperty('user');
-
-    logger.level = 'warn';
-    accessLine(logger)(fields);
-    expect(lines).toHaveLength(4);
   });
 });

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { accessLine } from './access-log.js';
+import { answerError, answerUnrouted } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { clientAddress } from './routing.js';
+
+/**
+ * The frame of every request, outermost: the request id (`X-Request-Id`, and the correlation id of
+ * every event the request appends; ours, never the client's), the one error-to-HTTP mapping (so
+ * every route answers the same way), then one log line (method, path without its query, status,
+ * time, client, user) and the request counter. One middleware rather than two: on the path every
+ * request takes, each layer costs a promise.
+ */
+export function requestFrame(logger: Logger, metrics: Metrics) {
+  const log = accessLine(logger);
+  return (ctx: Context, next: Next): Promise<void> => {
+    const started = performance.now();
+    const id = randomUUID();
+    ctx.state.requestId = id;
+    ctx.set('X-Request-Id', id);
+    const finish = () => {
+      const ms = Math.round((performance.now() - started) * 1000) / 1000;
+      const user = (ctx.state.user as { username?: string } | undefined)?.username;
+      log({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: clientAddress(ctx), user });
+      if (ctx.state.error !== undefined) logger.error({ id, err: ctx.state.error }, 'request failed');
+      metrics.countRequest(ctx.method, ctx.status);
+    };
+    let pending: Promise<unknown>;
+    try {
+      pending = next();
+    } catch (error) {
+      answerError(ctx, error);
+      finish();
+      return Promise.resolve();
+    }
+    return pending.then(
+      () => {
+        answerUnrouted(ctx);
+        finish();
+      },
+      (error: unknown) => {
+        answerError(ctx, error);
+        finish();
+      },
+    );
+  };
+}
