@@ -1,5 +1,6 @@
 import { outcomeOf, type Outcome, type TokenRecord } from '../domain/record.js';
 import { digestKey, keyShape } from '../domain/token-format.js';
+import { timeBound } from './time-bound.js';
 
 /**
  * The only part of a projection the read path needs: one read by sha256(key), null when no record
@@ -34,61 +35,6 @@ const REFUSED: Record<Refused, Verification> = {
   inactive: Object.freeze({ kind: 'inactive' }),
   forbidden: Object.freeze({ kind: 'forbidden' }),
 };
-
-/** Raised (never thrown to callers) when a lookup outlives its time budget. */
-export class LookupTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`projection lookup took longer than ${ms} ms`);
-    this.name = 'LookupTimeoutError';
-  }
-}
-
-/** Lookups begun in one turn of the event loop: they share one timer. */
-interface DeadlineGroup {
-  waiting: { done: boolean; reject: (error: unknown) => void }[];
-  settled: number;
-  timer: NodeJS.Timeout | null;
-}
-
-/**
- * Bounds lookups in time: each one resolves as its lookup does, or fails with a
- * LookupTimeoutError once `ms` have passed. The lookups begun in one turn of the event loop (a
- * burst of requests) share one timer, started with the first of them, instead of a timer each:
- * this runs on every request. A lookup that fails after we gave up on it is absorbed here, so it
- * never becomes an unhandled rejection.
- */
-function timeBound(ms: number): <T>(promise: Promise<T>) => Promise<T> {
-  let current: DeadlineGroup | null = null;
-  const expire = (group: DeadlineGroup) => {
-    if (current === group) current = null;
-    for (const entry of group.waiting) if (!entry.done) entry.reject(new LookupTimeoutError(ms));
-  };
-  return <T>(promise: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      let group = current;
-      if (group === null) {
-        const fresh: DeadlineGroup = { waiting: [], settled: 0, timer: null };
-        fresh.timer = setTimeout(() => expire(fresh), ms);
-        setImmediate(() => {
-          if (current === fresh) current = null;
-          if (fresh.settled === fresh.waiting.length) clearTimeout(fresh.timer!);
-        });
-        group = current = fresh;
-      }
-      const entry = { done: false, reject };
-      group.waiting.push(entry);
-      const settle = () => {
-        entry.done = true;
-        group.settled += 1;
-        // Everyone answered, and no one else can join once the turn is over: the timer can go.
-        if (group.settled === group.waiting.length && current !== group) clearTimeout(group.timer!);
-      };
-      promise.then(
-        (value) => (settle(), resolve(value)),
-        (error) => (settle(), reject(error)),
-      );
-    });
-}
 
 /**
  * Checks one key: offline format check, then one projection lookup by sha256, then the

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { authenticator } from '../../src/auth/authenticate.js';
-import { LookupTimeoutError } from '../../src/auth/verify.js';
+import { LookupTimeoutError } from '../../src/auth/time-bound.js';
 import type { TokenRecord } from '../../src/domain/record.js';
 import { digestKey, generateKey } from '../../src/domain/token-format.js';
 import { ProjectionUnavailableError } from '../../src/projection/port.js';

@@ -70,7 +70,8 @@ function createCluster({ nodes, username, password }: Extract<RedisTopology, { k
     },
   });
   // SCAN names no key, so a Cluster would send it to any master; every key of ours lives in the
-  // slot of the prefix's hash tag, so our SCANs go to the master of that slot.
+  // slot of the prefix's hash tag, so our SCANs go to the master of that slot (ioredis's Command
+  // and sendCommand, past its command methods: test/projection/redis/ioredis.int.test.ts).
   const slot = new Command('get', [''], { keyPrefix: options.keyPrefix }).getSlot();
   Object.defineProperty(cluster, 'scan', {
     value: (...args: (string | number)[]) => {
