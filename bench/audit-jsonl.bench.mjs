@@ -1,5 +1,5 @@
 // npm run bench:audit — peak memory and speed of `tokenledger audit --format jsonl` (and of
-// `audit verify`) over a log of 1,000,000 events (issue 5: under 200 MB RSS however long the log).
+// `audit verify`) over a log of 1,000,000 events (goal: under 200 MB RSS however long the log).
 // The log is generated straight through the EventStore, hash-chained like the ledger's own events,
 // in one append per user and round. Prints figures; asserts nothing.
 // EVENTS=<n> changes the size; the generated store is kept in the temp dir and reused (FRESH=1 rebuilds it).

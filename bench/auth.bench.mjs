@@ -1,4 +1,4 @@
-// npm run bench:auth — issue 3's middleware bench. wrk against three servers, interleaved in one
+// npm run bench:auth — the middleware bench. wrk against three servers, interleaved in one
 // run: (a) bare Koa answering {"username":"alice"}, (b) the same app behind tokenAuth on the
 // Redis projection, (c) behind tokenAuth on the memory projection. Prints req/s, p50, p99 and
 // the ratios b/a and c/a (goals: ≥ 0.85 and ≥ 0.95). Figures only: nothing is asserted. Every

@@ -1,6 +1,6 @@
 // npm run bench:cli — median wall time of `tokenledger token create <user>` (a fresh process each
 // time, on the embedded SQLite store), next to a bare `node -e ""` measured in the same run.
-// Prints figures; asserts nothing. Goal (issue 2): ≤ 0.25 s. RUNS=<n> changes the sample size;
+// Prints figures; asserts nothing. Goal: ≤ 0.25 s. RUNS=<n> changes the sample size;
 // BREAKDOWN=1 also times bare imports of what every command loads (oclif, zod, the ledger).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -2,7 +2,7 @@
 // writer that does NOT update the projection itself, and the clock runs until a standalone
 // projector has made its record visible in Redis (polled with lookups every 0.5 ms). Printed for
 // SQLite (the projector polls every 25 ms, the default) and PostgreSQL (LISTEN/NOTIFY).
-// Issue 6 goal: p99 ≤ 50 ms. Asserts nothing. N=<appends> changes the count.
+// Goal: p99 ≤ 50 ms. Asserts nothing. N=<appends> changes the count.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

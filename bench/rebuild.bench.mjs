@@ -1,6 +1,6 @@
 // npm run bench:rebuild — how fast `projection rebuild` replays a log of 1,000,000 events into
-// Redis (issue 5: goal ≥ 100,000 events/s), and what a token costs in Redis memory (issue 3:
-// goal ≤ 400 bytes per record in MEMORY USAGE). Prints figures; asserts nothing.
+// Redis (goal ≥ 100,000 events/s), and what a token costs in Redis memory (goal ≤ 400 bytes
+// per record in MEMORY USAGE). Prints figures; asserts nothing.
 // The log (250,000 tokens of 50,000 users, issued, rotated three times, some revoked, some users
 // deactivated) is generated once into the temp dir and reused: FRESH=1 makes it again,
 // EVENTS=<n> changes its size. Needs `npm run build` and Redis (REDIS_URL, default 127.0.0.1:6379).

@@ -1,6 +1,6 @@
 // npm run bench:store:pg — token-issue commands per second through the Ledger API with several
 // commands in flight (different users, as a busy `serve` would have them), on PostgreSQL and, in
-// the same run for comparison, on SQLite. Prints figures; asserts nothing. Goal (issue 6): ≥ 1,000/s
+// the same run for comparison, on SQLite. Prints figures; asserts nothing. Goal: ≥ 1,000/s
 // on PostgreSQL. N=<issues> USERS=<users> CONCURRENCY=<in flight> PG_URL=<postgres://…> change it.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

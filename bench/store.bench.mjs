@@ -1,6 +1,6 @@
 // npm run bench:store — token-issue commands per second through the application service (the
 // Ledger API) on the durable SQLite store (WAL, synchronous=FULL: every append is fsynced before
-// it returns). Prints figures; asserts nothing. Goal (issue 2): ≥ 2,000/s. N=<n> changes the count.
+// it returns). Prints figures; asserts nothing. Goal: ≥ 2,000/s. N=<n> changes the count.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -33,7 +33,7 @@ function pick(flag: string | undefined, env: Env, ...names: string[]): string | 
 }
 
 // Plain checks rather than zod: config is loaded by every CLI command, and zod's import alone
-// costs ~110 ms of the 250 ms start-up budget (issue 2).
+// would take much of the CLI's start-up budget (bench/README.md).
 function matching(value: string, pattern: RegExp, name: string, message: string): string {
   if (!pattern.test(value)) throw new ConfigError(`${name}: ${message}`);
   return value;

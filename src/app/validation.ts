@@ -2,8 +2,8 @@ import { DomainError, parseDuration } from '../domain/index.js';
 
 /**
  * A string rule with zod's `safeParse` shape. Plain regexes rather than zod here: this module is
- * on the path of every CLI command, and importing zod costs ~110 ms of the 250 ms start-up
- * budget (issue 2). HTTP request bodies are validated with zod schemas in src/http.
+ * on the path of every CLI command, and importing zod would take much of the CLI's start-up
+ * budget (bench/README.md). HTTP request bodies are validated with zod schemas in src/http.
  */
 export interface StringRule {
   safeParse(value: unknown): { success: true; data: string } | { success: false; message: string };

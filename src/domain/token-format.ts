@@ -90,7 +90,7 @@ export function keyShape(key: string, prefix: string): KeyShape {
 
 /** The only form in which a key is ever stored: its SHA-256, hex. */
 export function digestKey(key: string): string {
-  // crypto.hash (Node >= 20.12) is the one-shot form: several times cheaper per request than createHash.
+  // crypto.hash (Node >= 20.12) is the one-shot form: no Hash object per request, as createHash makes.
   return hash('sha256', key, 'hex');
 }
 

@@ -64,7 +64,7 @@ function lockKeyOf(schema: string): number {
 export class PostgresEventStore implements EventStore {
   private readonly listener: Listener;
   private readonly notifier: Notifier;
-  /** Every statement, prepared once per connection under a per-schema name (readAll plans in ~5 ms). */
+  /** Every statement, prepared once per connection under a per-schema name (readAll is planned once, not on every poll). */
   private readonly sql: Record<'append' | 'lastRevision' | 'readStream' | 'readAll' | 'head', pg.QueryConfig>;
 
   private constructor(

@@ -9,8 +9,8 @@ export interface ProjectorOptions {
   /**
    * How often a following projector asks the log for new events (stores without push, i.e.
    * SQLite). Default 25 ms: a server on the memory projection sees another process's append well
-   * within 250 ms, and a Redis projector's follow latency stays under the 50 ms of issue 6; one
-   * indexed query per tick costs next to nothing.
+   * within the 250 ms it promises, and a Redis projector follows the log within its goal
+   * (bench/README.md); one indexed query per tick costs next to nothing.
    */
   pollMs?: number;
   /** A failed round (Redis or the store down); the projector retries with backoff up to 2 s. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { call, startService, type Service } from './harness.js';
 
 /**
- * Issue 4: unknown-user and wrong-password logins take the same time within noise, because both
+ * Unknown-user and wrong-password logins take the same time within noise, because both
  * run one scrypt. A behaviour check, not a benchmark: without the dummy hash an unknown user is
  * answered about 100x faster, far outside the generous bound used here.
  */

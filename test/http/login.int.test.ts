@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, loginKey, startService, type Service } from './harness.js';
 
-/** Issue 4, obtain-token acceptance: every case's status and exact body (DRF's field order). */
+/** The obtain-token endpoint: every case's status and exact body (DRF's field order). */
 let svc: Service;
 let login: string;
 

@@ -48,7 +48,7 @@ describe('a new key whose projection update fails is still the caller’s', () =
     await refuseWrites(true);
   });
 
-  it('a login answers 200 with its token; a write without a key answers 503 as before', async () => {
+  it('a login answers 200 with its token; a write without a key answers 503 with Retry-After', async () => {
     const login = await call(`${svc.url}/api-token-auth/`, { method: 'POST', json: { username: 'admin', password: 'admin-pw-1' } });
     expect(login.status).toBe(200);
     expect((await svc.ledger.verifyKey((login.json as { token: string }).token)).outcome).toBe('valid');

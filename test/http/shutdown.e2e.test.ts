@@ -8,7 +8,7 @@ import { loadSettings } from '../../src/config.js';
 import { spawnServe } from './process.js';
 
 /**
- * Issue 4: SIGTERM during a load of requests. Every request the server accepted gets its whole
+ * SIGTERM during a load of requests. Every request the server accepted gets its whole
  * response; connections made after the signal are refused; the process exits 0.
  */
 const dir = mkdtempSync(join(tmpdir(), 'tl-sigterm-'));

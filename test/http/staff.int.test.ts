@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, loginKey, startService, type Reply, type Service } from './harness.js';
 
 /**
- * Issue 4, staff API: a non-staff token gets 403 on every staff route; a created token's key
+ * The staff API: a non-staff token gets 403 on every staff route; a created token's key
  * appears once, in the create response, and never in any later response, log line or metric.
  */
 let svc: Service;

@@ -16,7 +16,7 @@ import { LoginThrottle, MemoryThrottleStore, type ThrottleStore } from '../../sr
 import { REDIS_URL, dropPrefix, startService } from './harness.js';
 
 /**
- * Issue 4: the 6th failed login in the window gets 429 with Retry-After; the right password during
+ * The 6th failed login in the window gets 429 with Retry-After; the right password during
  * the lockout still gets 429; it clears after the window. The throttle's clock is the test's, so
  * the default window (5/min) is tested as is, without waiting a minute.
  */

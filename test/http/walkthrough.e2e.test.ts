@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { freePort } from './process.js';
 
-/** Issue 4: the README walkthrough works as written. The script is the walkthrough. */
+/** The README walkthrough works as written. The script is the walkthrough. */
 it('test/http/walkthrough.sh: serve, create a user, log in with curl, whoami, revoke, whoami again', async () => {
   const port = await freePort();
   const { stdout } = await promisify(execFile)('bash', ['test/http/walkthrough.sh'], { env: { ...process.env, PORT: String(port) }, timeout: 90_000 });

@@ -1,4 +1,4 @@
 import { describe } from 'vitest';
 import { cliScenario } from './cli-scenario.js';
 
-describe('the issue-3 scenario with TOKENLEDGER_STORE=postgres://… and the Redis projection', () => cliScenario('redis', 'postgres'));
+describe('CLI changes reach a running server with TOKENLEDGER_STORE=postgres://… and the Redis projection', () => cliScenario('redis', 'postgres'));

@@ -24,14 +24,14 @@ interface Run {
 }
 
 /**
- * Issue 3, end to end: a server runs the whole time while the real CLI (`node bin/run.js`, built)
+ * End to end: a server runs the whole time while the real CLI (`node bin/run.js`, built)
  * changes users and tokens in other processes. With Redis, the CLI's read-your-writes makes the
  * change visible when it exits; with the memory projection, the server's projector polls the log.
  */
 export function cliScenario(backend: 'memory' | 'redis', store: 'sqlite' | 'postgres' = 'sqlite'): void {
   const dir = mkdtempSync(join(tmpdir(), 'tl-b2-e2e-'));
   const prefix = testPrefix(`e2e-${backend}-${store}`);
-  // On PostgreSQL (issue 6) the same scenario runs on a schema of its own, dropped at the end.
+  // On PostgreSQL the same scenario runs on a schema of its own, dropped at the end.
   const schemas = pgSchemas('scenario');
   const storeUrl = store === 'postgres' ? schemas.url() : `sqlite:${join(dir, 'events.db')}`;
   const env: NodeJS.ProcessEnv = { ...process.env, TOKENLEDGER_STORE: storeUrl, TOKENLEDGER_REDIS_PREFIX: prefix };

@@ -134,7 +134,7 @@ describe('Redis gone under traffic', () => {
     const late = load.shots.filter((s) => s.end >= killing && s.end - Math.max(s.start, killing) >= 1_000);
     expect(late).toEqual([]);
 
-    // Restarted without persistence, as in the issue: the server's projector refills it.
+    // Restarted without persistence: the server's projector refills it.
     await redis.start();
     recovery = await until200(10_000);
     expect(recovery.at(-1)).toBe(200);

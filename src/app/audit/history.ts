@@ -32,9 +32,9 @@ export interface AuditQuery {
 }
 
 /**
- * Events read from the store per round trip: the unit of memory, however long the log. Measured
- * (npm run bench:audit): 2,000 let V8 grow its heap to ~195 MB peak RSS over 1M events, 500 keeps
- * it near 110 MB in-process at the same speed.
+ * Events read from the store per round trip: the unit of memory, however long the log. Larger
+ * batches let V8 grow its heap past the memory goal of `audit --format jsonl` at no gain in speed
+ * (bench/README.md).
  */
 export const AUDIT_BATCH = 500;
 

@@ -7,8 +7,8 @@ import { Ledger } from '../../../src/app/ledger.js';
 import { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
 import { freshStore, tl } from '../cli.js';
 
-// The issue asks for tampering "through sqlite3": the command-line tool, as an operator with
-// shell access to the file would do it.
+// Tampering through sqlite3, the command-line tool, as an operator with shell access to the
+// file would do it.
 function sqlite3(path: string, sql: string): string {
   return execFileSync('sqlite3', [path, sql], { encoding: 'utf8' });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { freshStore, keyOf, tl } from '../cli.js';
 
-describe('tokenledger token create (SPEC §3, issue 2)', () => {
+describe('tokenledger token create (SPEC §3)', () => {
   it('runs the DRF drf_create_token flow for alice', async () => {
     const { url: store } = freshStore();
     const created = await tl(['user', 'create', 'alice', '--password-stdin'], { store, input: 'wonderland-123\n' });

@@ -27,7 +27,7 @@ import { drfRows, drfScenario } from './cluster-drf.js';
 import { PrivateCluster } from './cluster-nodes.js';
 
 /*
- * Issue 6, acceptance: a 3-master Redis Cluster of our own (redis-server on spare ports,
+ * A 3-master Redis Cluster of our own (redis-server on spare ports,
  * `redis-cli --cluster create`), with the projector and the middleware on it.
  */
 let cluster: PrivateCluster;

@@ -9,7 +9,7 @@ import { tempLedger, whoamiApp } from '../../koa/fixtures.js';
 import { get, listen, type Listening } from '../../koa/http.js';
 import { PrivateSentinel } from './cluster-nodes.js';
 
-/* Issue 6: TOKENLEDGER_REDIS_URL=redis+sentinel://…/mastername, on a Sentinel of our own. */
+/* TOKENLEDGER_REDIS_URL=redis+sentinel://…/mastername, on a Sentinel of our own. */
 let servers: PrivateSentinel;
 let fx: Awaited<ReturnType<typeof tempLedger>>;
 let runtime: ProjectionRuntime;
