@@ -1,4 +1,4 @@
-import { EVENT_TYPES, usernameOfStream, type LedgerEvent, type TokenRecord } from '../src/domain/index.js';
+import { ledgerEventOf, usernameOfStream, type TokenRecord } from '../src/domain/index.js';
 import type { RecordedEvent } from '../src/eventstore/port.js';
 
 /** A live token as its user's document remembers it: enough to write every record it owns. */
@@ -35,8 +35,6 @@ export interface StoredRecord extends TokenRecord {
 
 /** Record writes keyed by digest: a record to store, or null to delete. Later writes win. */
 export type RecordChanges = Map<string, StoredRecord | null>;
-
-const KNOWN = new Set<string>(EVENT_TYPES);
 
 /**
  * How long an expired token keeps answering "Token has expired." before its record is dropped
@@ -98,8 +96,8 @@ const isoToMs = (iso: string | null): number | null => (iso === null ? null : Da
 export function projectEvent(doc: UserDoc | null, event: RecordedEvent, changes: RecordChanges): UserDoc | null {
   const position = positionOf(event);
   if (doc !== null && position <= doc.position) return doc;
-  if (!KNOWN.has(event.type) || usernameOfStream(event.streamId) === null) return doc && { ...doc, position };
-  const e = event as unknown as LedgerEvent;
+  const e = ledgerEventOf(event);
+  if (e === null || usernameOfStream(event.streamId) === null) return doc && { ...doc, position };
   if (e.type === 'UserRegistered') {
     const { userId, username, isStaff, isSuperuser } = e.data;
     for (const token of Object.values(doc?.tokens ?? {})) dropToken(changes, token);

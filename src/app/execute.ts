@@ -1,5 +1,5 @@
-import { GENESIS_HASH, eventHash, evolve, initialState, userStreamId, decide } from '../domain/index.js';
-import type { LedgerEvent, UserCommand, UserState } from '../domain/index.js';
+import { GENESIS_HASH, eventHash, evolve, initialState, ledgerEventOf, userStreamId, decide } from '../domain/index.js';
+import type { UserCommand, UserState } from '../domain/index.js';
 import { ConcurrencyError, type NewEvent, type RecordedEvent } from '../eventstore/port.js';
 import { ProjectionUnavailableError } from '../projection/port.js';
 import { ExecutedBehindError } from './behind.js';
@@ -9,7 +9,12 @@ import type { Executed } from './results.js';
 const MAX_ATTEMPTS = 50;
 
 export function foldUser(events: RecordedEvent[]): UserState {
-  return events.reduce((state, event) => evolve(state, event as unknown as LedgerEvent), initialState());
+  let state = initialState();
+  for (const recorded of events) {
+    const event = ledgerEventOf(recorded);
+    if (event !== null) state = evolve(state, event);
+  }
+  return state;
 }
 
 export async function loadUser(deps: LedgerDeps, username: string): Promise<UserState> {

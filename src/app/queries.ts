@@ -3,15 +3,17 @@ import {
   evolve,
   initialState,
   keyShape,
+  ledgerEventOf,
+  OUTCOME_MESSAGES,
   outcomeOf,
   recordOf,
   usernameOfStream,
-  type LedgerEvent,
   type Outcome,
   type PresentUser,
   type TokenRecord,
   type UserState,
 } from '../domain/index.js';
+import { logBatches } from '../eventstore/log-batches.js';
 import type { EventStore } from '../eventstore/port.js';
 import type { TokenView, UserView } from './results.js';
 import { tokenView } from './tokens.js';
@@ -25,16 +27,14 @@ const BATCH = 5_000;
  */
 export async function foldLog(store: EventStore, until?: string): Promise<Map<string, PresentUser>> {
   const states = new Map<string, UserState>();
-  for (let after = 0n; ; ) {
-    const batch = await store.readAll({ after, limit: BATCH });
-    for (const event of batch) {
-      const username = usernameOfStream(event.streamId);
-      if (username === null) continue;
-      if (until !== undefined && String(event.metadata.at) > until) continue;
-      states.set(username, evolve(states.get(username) ?? initialState(), event as unknown as LedgerEvent));
+  for await (const batch of logBatches(store, { batch: BATCH })) {
+    for (const recorded of batch) {
+      const username = usernameOfStream(recorded.streamId);
+      const event = ledgerEventOf(recorded);
+      if (username === null || event === null) continue;
+      if (until !== undefined && String(recorded.metadata.at) > until) continue;
+      states.set(username, evolve(states.get(username) ?? initialState(), event));
     }
-    if (batch.length < BATCH) break;
-    after = batch.at(-1)!.position;
   }
   const users = new Map<string, PresentUser>();
   for (const [name, state] of states) if (state.exists) users.set(name, state);
@@ -73,20 +73,11 @@ function recordFor(user: PresentUser, digest: string): TokenRecord | null {
   return null;
 }
 
-const REASONS: Record<Outcome, string> = {
-  valid: 'valid',
-  not_found: 'Invalid token.',
-  expired: 'Token has expired.',
-  inactive: 'User inactive or deleted.',
-  forbidden: 'You do not have permission to perform this action.',
-  unavailable: 'Authentication service unavailable.',
-};
-
 /** Whether `key` opened the door at `at` (default now), and why, from the log alone. */
 export async function verifyKey(store: EventStore, tokenPrefix: string, key: string, at: Date): Promise<Verdict> {
   const iso = at.toISOString();
   if (keyShape(key, tokenPrefix) === 'tl_bad_checksum') {
-    return { outcome: 'not_found', at: iso, username: null, name: null, reason: 'Invalid token. (checksum mismatch: mistyped or made up)' };
+    return { outcome: 'not_found', at: iso, username: null, name: null, reason: `${OUTCOME_MESSAGES.not_found} (checksum mismatch: mistyped or made up)` };
   }
   const digest = digestKey(key);
   let record: TokenRecord | null = null;
@@ -95,6 +86,6 @@ export async function verifyKey(store: EventStore, tokenPrefix: string, key: str
     if (record) break;
   }
   const outcome = outcomeOf(record, at.getTime());
-  const reason = outcome === 'valid' ? `valid: token "${record!.name}" of user ${record!.username}` : REASONS[outcome];
+  const reason = outcome === 'valid' ? `valid: token "${record!.name}" of user ${record!.username}` : OUTCOME_MESSAGES[outcome];
   return { outcome, at: iso, username: record?.username ?? null, name: record?.name ?? null, reason };
 }

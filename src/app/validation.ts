@@ -1,4 +1,4 @@
-import { DomainError, parseDuration } from '../domain/index.js';
+import { DomainError, FIELD_MESSAGES, parseDuration } from '../domain/index.js';
 
 /**
  * A string rule with zod's `safeParse` shape. Plain regexes rather than zod here: this module is
@@ -12,7 +12,7 @@ export interface StringRule {
 function rule(pattern: RegExp, message: string, blank = message): StringRule {
   return {
     safeParse(value) {
-      if (typeof value !== 'string') return { success: false, message: 'Not a valid string.' };
+      if (typeof value !== 'string') return { success: false, message: FIELD_MESSAGES.notString };
       if (value === '') return { success: false, message: blank };
       return pattern.test(value) ? { success: true, data: value } : { success: false, message };
     },

@@ -82,6 +82,18 @@ export const EVENT_TYPES: readonly LedgerEventType[] = [
   'TokenRevoked',
 ];
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/**
+ * The domain event a stored event is, or null for a type this version does not know (a reader
+ * skips it). The one conversion from the log to the domain: the log is ours and every event in it
+ * was decided by this domain, so its data is trusted to match its type; the event itself is
+ * returned, not copied, since folds run over whole logs.
+ */
+export function ledgerEventOf(event: { readonly type: string; readonly data: unknown }): LedgerEvent | null {
+  return KNOWN_TYPES.has(event.type) ? (event as LedgerEvent) : null;
+}
+
 export const USER_STREAM_PREFIX = 'user-';
 
 export function userStreamId(username: string): string {

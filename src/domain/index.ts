@@ -1,3 +1,4 @@
+export * from './drf-messages.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './events.js';

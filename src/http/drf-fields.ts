@@ -1,3 +1,4 @@
+import { FIELD_MESSAGES } from '../domain/drf-messages.js';
 import type { Body } from './body.js';
 import { HttpError } from './errors.js';
 
@@ -28,11 +29,11 @@ function asData(body: Body): Data {
  * string. Numbers are accepted and turned into strings, as `str(data)` does.
  */
 function charField(value: unknown, trim: boolean): { error: string } | { value: string } {
-  if (value === undefined) return { error: 'This field is required.' };
-  if (value === null) return { error: 'This field may not be null.' };
-  if (typeof value !== 'string' && typeof value !== 'number') return { error: 'Not a valid string.' };
+  if (value === undefined) return { error: FIELD_MESSAGES.required };
+  if (value === null) return { error: FIELD_MESSAGES.null };
+  if (typeof value !== 'string' && typeof value !== 'number') return { error: FIELD_MESSAGES.notString };
   const text = String(value);
-  if (text === '' || (trim && text.trim() === '')) return { error: 'This field may not be blank.' };
+  if (text === '' || (trim && text.trim() === '')) return { error: FIELD_MESSAGES.blank };
   if (text.includes('\0')) return { error: 'Null characters are not allowed.' };
   const surrogate = /[\uD800-\uDFFF]/.exec(text.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''));
   if (surrogate) return { error: `Surrogate characters are not allowed: U+${surrogate[0].charCodeAt(0).toString(16).toUpperCase()}.` };

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { ConcurrencyError, DomainError, ProjectionUnavailableError, StoreUnavailableError } from '../app/errors.js';
+import { API_MESSAGES } from '../domain/drf-messages.js';
 
 /** A response decided by a handler: status, JSON body and headers, thrown to the one mapper. */
 export class HttpError extends Error {
@@ -17,11 +18,6 @@ export class HttpError extends Error {
 export function detail(status: number, message: string, headers: Record<string, string> = {}): HttpError {
   return new HttpError(status, { detail: message }, headers);
 }
-
-export const NOT_FOUND = 'Not found.';
-export const FORBIDDEN = 'You do not have permission to perform this action.';
-export const SERVER_ERROR = 'A server error occurred.';
-export const UNAVAILABLE = 'Service temporarily unavailable, try again later.';
 
 // The application names fields as the CLI spells its flags; the JSON API spells them its own way.
 const API_FIELDS: Record<string, string> = { 'expires-in': 'expiresIn', scope: 'scopes' };
@@ -44,7 +40,7 @@ function fromDomain(error: DomainError): HttpError {
       return new HttpError(400, { name: ['This user already has a token with this name; send "reset": true to replace it.'] });
     case 'user_not_found':
     case 'token_not_found':
-      return detail(404, NOT_FOUND);
+      return detail(404, API_MESSAGES.notFound);
   }
 }
 
@@ -58,14 +54,14 @@ export function toHttp(error: unknown): { response: HttpError; unexpected: boole
   if (error instanceof DomainError) return { response: fromDomain(error), unexpected: false };
   if (error instanceof ConcurrencyError) return { response: detail(409, 'Conflicting change, try again.'), unexpected: false };
   if (error instanceof StoreUnavailableError || error instanceof ProjectionUnavailableError) {
-    return { response: detail(503, UNAVAILABLE, { 'Retry-After': '1' }), unexpected: true };
+    return { response: detail(503, API_MESSAGES.serviceUnavailable, { 'Retry-After': '1' }), unexpected: true };
   }
   const status = (error as { status?: unknown; expose?: unknown }).status;
   // Koa's own client errors (ctx.throw(4xx), a request body too large) carry a safe status.
   if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
     return { response: detail(status, (error as Error).message), unexpected: false };
   }
-  return { response: detail(500, SERVER_ERROR), unexpected: true };
+  return { response: detail(500, API_MESSAGES.serverError), unexpected: true };
 }
 
 /** Answers the request with the response `error` maps to (see toHttp); a bug is kept in `ctx.state.error` for the log. */
@@ -81,5 +77,5 @@ export function answerError(ctx: Context, error: unknown): void {
 
 /** A route nobody answered: DRF's 404 body. */
 export function answerUnrouted(ctx: Context): void {
-  if (ctx.status === 404 && ctx.body === undefined) answerError(ctx, detail(404, NOT_FOUND));
+  if (ctx.status === 404 && ctx.body === undefined) answerError(ctx, detail(404, API_MESSAGES.notFound));
 }

@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Actor } from '../app/context.js';
 import type { AuthInfo, AuthUser } from '../koa/index.js';
-import { FORBIDDEN, HttpError, detail } from './errors.js';
+import { MESSAGES } from '../domain/drf-messages.js';
+import { HttpError, detail } from './errors.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Handler = (ctx: Context) => Promise<void>;
@@ -51,7 +52,7 @@ export function staffOnly(area: string): Middleware {
   return async (ctx: Context, next: Next) => {
     const { user, auth } = userOf(ctx);
     const scope = SAFE.has(ctx.method) ? read : write;
-    if (!user?.isStaff || (auth.scopes.length > 0 && !auth.scopes.includes(scope))) throw detail(403, FORBIDDEN);
+    if (!user?.isStaff || (auth.scopes.length > 0 && !auth.scopes.includes(scope))) throw detail(403, MESSAGES.forbidden);
     await next();
   };
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { FIELD_MESSAGES } from '../domain/drf-messages.js';
 import type { Body } from './body.js';
 import { HttpError } from './errors.js';
 
@@ -13,11 +14,11 @@ function pythonType(input: unknown): string {
 /** zod's issues in DRF's words, so a client sees the messages a DRF serializer would give. */
 function drfMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_type') {
-    if (issue.input === undefined) return 'This field is required.';
-    if (issue.input === null) return 'This field may not be null.';
+    if (issue.input === undefined) return FIELD_MESSAGES.required;
+    if (issue.input === null) return FIELD_MESSAGES.null;
     switch (issue.expected) {
       case 'string':
-        return 'Not a valid string.';
+        return FIELD_MESSAGES.notString;
       case 'boolean':
         return 'Must be a valid boolean.';
       case 'number':
@@ -29,7 +30,7 @@ function drfMessage(issue: z.core.$ZodRawIssue): string | undefined {
         return `Invalid data. Expected a dictionary, but got ${pythonType(issue.input)}.`;
     }
   }
-  if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) return 'This field may not be blank.';
+  if (issue.code === 'too_small' && issue.origin === 'string' && issue.minimum === 1) return FIELD_MESSAGES.blank;
   return undefined;
 }
 

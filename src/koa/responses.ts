@@ -1,17 +1,5 @@
 import type { AuthResult } from '../auth/authenticate.js';
-
-/** DRF's messages (SPEC §4), word for word. They do not change with the keyword. */
-export const MESSAGES = {
-  notProvided: 'Authentication credentials were not provided.',
-  noCredentials: 'Invalid token header. No credentials provided.',
-  spaces: 'Invalid token header. Token string should not contain spaces.',
-  invalidCharacters: 'Invalid token header. Token string should not contain invalid characters.',
-  invalidToken: 'Invalid token.',
-  expired: 'Token has expired.',
-  inactive: 'User inactive or deleted.',
-  forbidden: 'You do not have permission to perform this action.',
-  unavailable: 'Authentication service unavailable.',
-} as const;
+import { MESSAGES } from '../domain/drf-messages.js';
 
 /** A refusal, ready to write: bodies are serialised once, not per request. */
 export interface Refusal {

@@ -1,3 +1,4 @@
+import { logBatches } from '../eventstore/log-batches.js';
 import type { EventStore } from '../eventstore/port.js';
 import { ProjectionGapError, type ProjectionStore } from './port.js';
 
@@ -10,18 +11,19 @@ export type CatchUpTarget = Pick<ProjectionStore, 'checkpoint' | 'apply'>;
  */
 export async function catchUp(events: EventStore, target: CatchUpTarget, batchSize: number, until?: bigint): Promise<bigint> {
   let checkpoint = await target.checkpoint();
-  while (until === undefined || checkpoint < until) {
-    const batch = await events.readAll({ after: checkpoint, limit: batchSize, metadata: false });
-    if (batch.length === 0) break;
-    try {
-      await target.apply(batch, checkpoint);
-    } catch (error) {
-      if (!(error instanceof ProjectionGapError)) throw error;
-      checkpoint = error.checkpoint;
-      continue;
+  for (let reset = true; reset; ) {
+    reset = false;
+    for await (const batch of logBatches(events, { after: checkpoint, batch: batchSize, metadata: false, end: until ?? 'short' })) {
+      try {
+        await target.apply(batch, checkpoint);
+      } catch (error) {
+        if (!(error instanceof ProjectionGapError)) throw error;
+        checkpoint = error.checkpoint;
+        reset = true;
+        break;
+      }
+      checkpoint = batch.at(-1)!.position;
     }
-    checkpoint = batch.at(-1)!.position;
-    if (until === undefined && batch.length < batchSize) break;
   }
   return checkpoint;
 }

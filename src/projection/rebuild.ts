@@ -1,5 +1,6 @@
 import { projectEvent, type RecordChanges, type UserDoc } from '../../projections/token-records.js';
 import { usernameOfStream } from '../domain/events.js';
+import { logBatches } from '../eventstore/log-batches.js';
 import type { EventStore, RecordedEvent } from '../eventstore/port.js';
 import type { ProjectionBuild, ProjectionStore } from './port.js';
 import { catchUp } from './catch-up.js';
@@ -102,9 +103,7 @@ export async function rebuildProjection(events: EventStore, projection: Projecti
       writing = build.write(docs, records, after);
       writing.catch(() => {}); // awaited at the next flush; not unhandled meanwhile
     };
-    for (;;) {
-      const batch = await events.readAll({ after, limit: readBatch, metadata: false });
-      if (batch.length === 0) break;
+    for await (const batch of logBatches(events, { batch: readBatch, metadata: false, end: 'empty' })) {
       replay.fold(batch);
       after = batch.at(-1)!.position;
       count += batch.length;

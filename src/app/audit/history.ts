@@ -1,4 +1,5 @@
 import { DomainError, EVENT_TYPES, parseDuration, userStreamId } from '../../domain/index.js';
+import { logBatches } from '../../eventstore/log-batches.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
 import { toAuditEntry, tokenNameOf, type AuditEntry } from './entry.js';
 import { parse, tokenNameSchema, usernameSchema } from '../validation.js';
@@ -84,16 +85,6 @@ function matcher(query: AuditQuery): (event: RecordedEvent) => boolean {
   };
 }
 
-/** The log from `after` on, one batch per round trip (constant memory). */
-export async function* logBatches(store: EventStore, after = 0n, batch = AUDIT_BATCH): AsyncGenerator<RecordedEvent[]> {
-  for (let cursor = after; ; ) {
-    const events = await store.readAll({ after: cursor, limit: batch });
-    if (events.length > 0) yield events;
-    if (events.length < batch) return;
-    cursor = events.at(-1)!.position;
-  }
-}
-
 /** `drain`: read on to the end of the log even past the limit, so that `cursor` ends at the head. */
 async function* scan(store: EventStore, query: AuditQuery, cursor: { position: bigint }, drain = false): AsyncGenerator<AuditEntry[]> {
   const matches = matcher(query);
@@ -102,7 +93,7 @@ async function* scan(store: EventStore, query: AuditQuery, cursor: { position: b
     // The N most recent: a ring of N, so memory stays bounded by the limit, not the log.
     const ring: RecordedEvent[] = [];
     let next = 0;
-    for await (const batch of logBatches(store, cursor.position)) {
+    for await (const batch of logBatches(store, { after: cursor.position, batch: AUDIT_BATCH })) {
       cursor.position = batch.at(-1)!.position;
       for (const event of batch) {
         if (limit === 0 || !matches(event)) continue;
@@ -116,7 +107,7 @@ async function* scan(store: EventStore, query: AuditQuery, cursor: { position: b
     return;
   }
   let left = limit;
-  for await (const batch of logBatches(store, cursor.position)) {
+  for await (const batch of logBatches(store, { after: cursor.position, batch: AUDIT_BATCH })) {
     if (left <= 0 && !drain) return;
     cursor.position = batch.at(-1)!.position;
     if (left <= 0) continue;

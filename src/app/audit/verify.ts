@@ -1,4 +1,5 @@
-import { StoreUnavailableError, type EventStore, type RecordedEvent } from '../../eventstore/port.js';
+import { logBatches } from '../../eventstore/log-batches.js';
+import { StoreUnavailableError, type EventStore, type ReadAllOptions, type RecordedEvent } from '../../eventstore/port.js';
 import { AUDIT_BATCH } from './history.js';
 import { EMPTY_HEAD, HeadWatcher, formatHead, nextHead, parseHead, type HeadCheck, type LogHead } from './head.js';
 import { StreamCheck, hashAt, headDamage, storedHash, type Damage } from './damage.js';
@@ -37,10 +38,9 @@ export async function verifyLog(store: EventStore, options: VerifyOptions = {}):
   const check = new StreamCheck(store, options.maxFindings ?? 100);
   let head: LogHead = EMPTY_HEAD;
   let events = 0;
-  for (let cursor = 0n; ; ) {
-    const batch = await readBatch(store, cursor, options.batch ?? AUDIT_BATCH, check);
-    if (batch === null) break;
-    for (const event of batch.events) {
+  // To the first empty read: an unreadable row may cut a batch short before the log ends.
+  for await (const batch of logBatches(tolerantReader(store, check), { batch: options.batch ?? AUDIT_BATCH, end: 'empty' })) {
+    for (const event of batch) {
       events += 1;
       if (event.position <= head.position) {
         check.report('reordered', event, `position ${event.position} does not come after position ${head.position}`);
@@ -49,7 +49,6 @@ export async function verifyLog(store: EventStore, options: VerifyOptions = {}):
       watcher?.see(head);
       await check.next(event);
     }
-    cursor = batch.cursor;
   }
   const headCheck = watcher?.finish(head) ?? null;
   const damage = headCheck ? headDamage(headCheck, head) : null;
@@ -71,36 +70,39 @@ export async function verifyLog(store: EventStore, options: VerifyOptions = {}):
 }
 
 /**
- * One batch after `cursor`, or null at the end. A row the adapter cannot decode (its JSON was
- * edited into garbage) fails the whole read: then read one event at a time up to that row, and
- * step over it once it is first in line.
+ * The store's `readAll`, except that a row the adapter cannot decode (its JSON was edited into
+ * garbage), which fails the whole read, does not end the walk: the events before it are read one
+ * at a time and returned; once it is first in line it is reported and stepped over.
  */
-async function readBatch(store: EventStore, cursor: bigint, size: number, check: StreamCheck): Promise<{ events: RecordedEvent[]; cursor: bigint } | null> {
-  try {
-    const events = await store.readAll({ after: cursor, limit: size });
-    return events.length === 0 ? null : { events, cursor: events.at(-1)!.position };
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) throw error;
-  }
-  const events: RecordedEvent[] = [];
-  let position = cursor;
-  while (events.length < size) {
+function tolerantReader(store: EventStore, check: StreamCheck): Pick<EventStore, 'readAll'> {
+  const readAll = async ({ after = 0n, limit = 1 }: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
     try {
-      const [event] = await store.readAll({ after: position, limit: 1 });
-      if (!event) break;
-      events.push(event);
-      position = event.position;
+      return await store.readAll({ after, limit });
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
-      if (events.length > 0) break;
-      return skipUnreadable(store, cursor, check);
     }
-  }
-  return events.length === 0 ? null : { events, cursor: position };
+    const events: RecordedEvent[] = [];
+    let position = after;
+    while (events.length < limit) {
+      try {
+        const [event] = await store.readAll({ after: position, limit: 1 });
+        if (!event) break;
+        events.push(event);
+        position = event.position;
+      } catch (error) {
+        if (error instanceof StoreUnavailableError) throw error;
+        if (events.length > 0) break;
+        const next = await skipUnreadable(store, position, check);
+        return next === null ? [] : readAll({ after: next, limit });
+      }
+    }
+    return events;
+  };
+  return { readAll };
 }
 
-/** Finds the first position after which the log reads again; the undecodable row lies just before it. */
-async function skipUnreadable(store: EventStore, cursor: bigint, check: StreamCheck): Promise<{ events: RecordedEvent[]; cursor: bigint } | null> {
+/** Finds the first position after which the log reads again (null: none); the undecodable row lies just before it. */
+async function skipUnreadable(store: EventStore, cursor: bigint, check: StreamCheck): Promise<bigint | null> {
   const end = await store.headPosition();
   for (let position = cursor + 1n; position <= end; position++) {
     try {
@@ -116,7 +118,7 @@ async function skipUnreadable(store: EventStore, cursor: bigint, check: StreamCh
       position: Number(position),
       message: `event unreadable: position ${position} cannot be decoded (its stored JSON was edited)`,
     });
-    return { events: [], cursor: position };
+    return position;
   }
   return null;
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { Ledger } from '../../app/ledger.js';
 import { login, type LoginPolicy } from '../../app/login.js';
+import { API_MESSAGES } from '../../domain/drf-messages.js';
 import { ALL_MEDIA_TYPES, readBody } from '../body.js';
 import { charFields } from '../drf-fields.js';
 import { HttpError, detail } from '../errors.js';
@@ -15,7 +16,7 @@ export interface LoginDeps {
   metrics: Metrics;
 }
 
-const UNABLE = { non_field_errors: ['Unable to log in with provided credentials.'] };
+const UNABLE = { non_field_errors: [API_MESSAGES.unableToLogIn] };
 
 /** A refused login, with the outcome it counts as. */
 class Refused extends HttpError {

@@ -1,6 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Ledger } from '../../app/ledger.js';
+import { API_MESSAGES } from '../../domain/drf-messages.js';
 import { keepIssued } from '../../app/tokens.js';
 import { readBody } from '../body.js';
 import { actorOf, send, staffOnly, type Routes } from '../routing.js';
@@ -54,7 +55,7 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
     GET: async (ctx) => {
       const { username, name } = params(ctx);
       const token = (await ledger.listTokens({ username })).find((t) => t.name === name);
-      send(ctx, token ? 200 : 404, token ?? { detail: 'Not found.' });
+      send(ctx, token ? 200 : 404, token ?? { detail: API_MESSAGES.notFound });
     },
     DELETE: async (ctx) => {
       const { reason } = validateQuery(revokeToken, ctx.query);

@@ -4,12 +4,13 @@ import { loadUser } from '../../app/execute.js';
 import type { Ledger } from '../../app/ledger.js';
 import { userView } from '../../app/users.js';
 import { readBody } from '../body.js';
-import { NOT_FOUND, detail } from '../errors.js';
+import { API_MESSAGES, FIELD_MESSAGES } from '../../domain/drf-messages.js';
+import { detail } from '../errors.js';
 import { actorOf, send, staffOnly, type Routes } from '../routing.js';
 import { validate } from '../validate.js';
 
 // Not trimmed (passwords never are), but all-blank is refused as `user create` refuses it.
-const password = z.string().refine((p) => p.trim() !== '', 'This field may not be blank.');
+const password = z.string().refine((p) => p.trim() !== '', FIELD_MESSAGES.blank);
 
 const createUser = z.object({
   username: z.string().min(1),
@@ -42,7 +43,7 @@ export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): vo
   routes.resource('/api/users/:username/', 'User Detail', guards, {
     GET: async (ctx) => {
       const state = await loadUser(ledger.deps, username(ctx));
-      if (!state.exists) throw detail(404, NOT_FOUND);
+      if (!state.exists) throw detail(404, API_MESSAGES.notFound);
       send(ctx, 200, userView(state));
     },
   });

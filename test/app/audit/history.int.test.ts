@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditList, auditPages, auditQuery, followAudit, logBatches, type AuditEntry } from '../../../src/app/audit/history.js';
+import { auditList, auditPages, auditQuery, followAudit, type AuditEntry } from '../../../src/app/audit/history.js';
 import { Ledger } from '../../../src/app/ledger.js';
 import { digestKey } from '../../../src/domain/index.js';
+import { logBatches } from '../../../src/eventstore/log-batches.js';
 import { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
 import { tempLedger } from '../ledger-fixture.js';
 
@@ -106,7 +107,7 @@ describe('audit queries', () => {
   it('reads the log in batches: every event exactly once, in order, across batch boundaries', async () => {
     const { store } = await history();
     const batches: bigint[][] = [];
-    for await (const batch of logBatches(store, 0n, 3)) batches.push(batch.map((e) => e.position));
+    for await (const batch of logBatches(store, { batch: 3 })) batches.push(batch.map((e) => e.position));
     expect(batches).toEqual([[1n, 2n, 3n], [4n, 5n, 6n], [7n]]);
     const pages: number[] = [];
     for await (const page of auditPages(store, query({}))) pages.push(...page.map((e) => e.position));
