@@ -56,6 +56,22 @@ export abstract class BaseCommand extends Command {
     return this.opened;
   }
 
+  /** Whether the command line asks for `--version` (before a `--`, after which words are arguments). */
+  protected asksVersion(): boolean {
+    const end = this.argv.indexOf('--');
+    return this.argv.slice(0, end === -1 ? undefined : end).includes('--version');
+  }
+
+  /**
+   * Django's `--version`: the version on stdout, answered before the arguments are checked (as
+   * argparse does), so it works without a username.
+   */
+  protected async showVersion(): Promise<{ version: string }> {
+    await this.parse({ flags: { version: Flags.boolean(), json: Flags.boolean() }, strict: false }, this.argv.filter((word) => word === '--version' || word === '--json'));
+    this.out(this.config.version);
+    return { version: this.config.version };
+  }
+
   /** A result line on stdout (silent under --json, where the returned value is the output). */
   protected out(line: string): void {
     this.log(line);

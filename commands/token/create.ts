@@ -1,6 +1,7 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../_shared/base.js';
+import type { DjangoName } from '../_shared/help.js';
 
 export default class TokenCreate extends BaseCommand {
   static override summary = 'Issue a token for a user (DRF: drf_create_token).';
@@ -8,12 +9,14 @@ export default class TokenCreate extends BaseCommand {
     'Prints the key once, on stdout: only its SHA-256 digest is stored. Refuses when the user already ' +
     'has a token of that name, unless --reset replaces it (the old key is dead when the command returns).';
   static override aliases = ['drf_create_token'];
+  static django: DjangoName = { app: 'authtoken', name: 'drf_create_token' };
   static override examples = [
     '<%= config.bin %> token create alice',
     '<%= config.bin %> token create alice --reset',
     '<%= config.bin %> token create alice --name ci --expires-in 90d --scope tokens:read --description "CI pipeline"',
     '<%= config.bin %> token create alice --format drf',
     '<%= config.bin %> drf_create_token --reset alice',
+    '<%= config.bin %> drf_create_token --verbosity 0 --no-color alice',
   ];
 
   static override args = {
@@ -27,9 +30,21 @@ export default class TokenCreate extends BaseCommand {
     scope: Flags.string({ description: 'a scope the token carries (repeatable)', multiple: true }),
     format: Flags.string({ description: 'key format', options: ['tl', 'drf'], default: 'tl' }),
     description: Flags.string({ description: 'what the token is for' }),
+    // Django's options, so that `manage.py drf_create_token` habits carry over (docs/cli.md).
+    verbosity: Flags.integer({
+      char: 'v',
+      min: 0,
+      max: 3,
+      default: 1,
+      helpGroup: 'DJANGO',
+      description: "Django's verbosity (0 to 3). The key line is the command's result, printed at every level, as DRF prints it",
+    }),
+    'no-color': Flags.boolean({ helpGroup: 'DJANGO', description: 'no colours in the output (the result line never has any)' }),
+    version: Flags.boolean({ helpGroup: 'DJANGO', description: "print tokenledger's version and exit" }),
   };
 
   async run() {
+    if (this.asksVersion()) return this.showVersion();
     const { args, flags } = await this.parse(TokenCreate);
     const ledger = await this.ledger(flags);
     return this.issuing(

@@ -1,10 +1,12 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../_shared/base.js';
+import type { DjangoName } from '../_shared/help.js';
 import { readNewPassword } from '../_shared/input.js';
 
 export default class UserCreate extends BaseCommand {
   static override summary = 'Create a user (Django: createsuperuser).';
+  static django: DjangoName = { app: 'auth', name: 'createsuperuser' };
   static override description =
     'The password is typed twice at a hidden prompt on a terminal, or read as one line from stdin ' +
     '(--password-stdin, or whenever stdin is not a terminal); it is never a flag value. ' +

@@ -1,10 +1,12 @@
 import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { BaseCommand } from '../_shared/base.js';
+import type { DjangoName } from '../_shared/help.js';
 import { readNewPassword } from '../_shared/input.js';
 
 export default class UserPasswd extends BaseCommand {
   static override summary = "Change a user's password (Django: changepassword).";
+  static django: DjangoName = { app: 'auth', name: 'changepassword' };
   static override description =
     'Typed twice at a hidden prompt on a terminal, or read as one line from stdin; never a flag value.';
   static override examples = [

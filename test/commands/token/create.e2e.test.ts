@@ -66,4 +66,27 @@ describe('tokenledger token create (SPEC §3)', () => {
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'token_exists', exitCode: 1 });
   });
+
+  it("takes Django's options: -v/--verbosity 0 to 3 (the key line at every level, as DRF prints it), --no-color, --version", async () => {
+    const { url: store } = freshStore();
+    await tl(['user', 'create', 'dave', '--no-password'], { store });
+    const runs = [];
+    for (const [name, options] of [['v0', ['-v', '0']], ['v3', ['--verbosity', '3']], ['v1', ['--verbosity=1', '--no-color']]] as const) {
+      runs.push(await tl(['drf_create_token', ...options, '--name', name, 'dave'], { store }));
+    }
+    for (const run of runs) expect(run).toMatchObject({ code: 0, stderr: '', stdout: expect.stringMatching(/^Generated token tl_[0-9A-Za-z]{36} for user dave\n$/) });
+
+    const [tooVerbose, notANumber, version, versionJson, noUser] = await Promise.all([
+      tl(['drf_create_token', '-v', '4', 'dave'], { store }),
+      tl(['drf_create_token', '--verbosity', 'loud', 'dave'], { store }),
+      tl(['drf_create_token', '--version'], { store }),
+      tl(['token', 'create', '--version', '--json'], { store }),
+      tl(['drf_create_token', '-v', '0', 'nobody'], { store }),
+    ]);
+    expect([tooVerbose.code, tooVerbose.stdout, notANumber.code]).toEqual([2, '', 2]);
+    expect(version).toMatchObject({ code: 0, stdout: '0.1.0\n', stderr: '' });
+    expect(JSON.parse(versionJson.stdout)).toEqual({ version: '0.1.0' });
+    // Verbosity 0 silences nothing but notices: an error still says what went wrong.
+    expect(noUser).toMatchObject({ code: 1, stdout: '', stderr: 'Cannot create the Token: user nobody does not exist\n' });
+  });
 });
