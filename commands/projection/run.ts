@@ -4,7 +4,7 @@ import { BaseCommand } from '../_shared/base.js';
 export default class ProjectionRun extends BaseCommand {
   static override summary = 'Run a standalone projector: follow the log into Redis until SIGTERM or SIGINT.';
   static override description =
-    'Catches up from the checkpoint, then applies new events as they are appended (polling every 50 ms). ' +
+    'Catches up from the checkpoint, then applies new events as they are appended (woken by PostgreSQL notifications, or polling the log every 25 ms). ' +
     'Any number may run beside servers and each other; killed at any point, it resumes from the checkpoint.';
   static override enableJsonFlag = false;
   static override examples = [
