@@ -10,7 +10,7 @@ export type { TokenRecord, Outcome } from './domain/record.js';
 export { restoreFastStringPrototype } from './projection/redis/string-prototype.js';
 export { authenticator, headerParser, type AuthResult, type AuthenticatorOptions, type HeaderResult, type KeyLookup } from './auth/index.js';
 export { ConcurrencyError, StoreUnavailableError, type EventStore, type ExpectedState, type RecordedEvent } from './eventstore/port.js';
-export { openProjection, type ProjectionRuntime, type OpenProjectionOptions } from './projection/open.js';
+export { openProjection, type ProjectionRuntime, type OpenProjectionOptions, type ProjectionSettings } from './projection/open.js';
 export { ProjectionUnavailableError, type ProjectionStore } from './projection/port.js';
 export { Projector, type ProjectionStatus, type ProjectorOptions } from './projection/projector.js';
 export { rebuildProjection, type RebuildProgress, type RebuildResult } from './projection/rebuild.js';

@@ -39,7 +39,7 @@ export function unavailable(error: unknown, target: string, doing: string): Erro
  * A connection that fails fast instead of queueing: no offline queue, no retry of a command whose
  * connection dropped, a bounded reply time. It keeps reconnecting in the background (at most
  * 1 s apart), so Redis coming back needs no restart of the process. The URL may name one Redis,
- * a Redis Cluster or a Sentinel-watched master (see redis-url.ts); the options are the same.
+ * a Redis Cluster or a Sentinel-watched master (see url.ts); the options are the same.
  */
 export async function connectRedis(options: RedisConnectOptions): Promise<ProjectionRedis> {
   const target = redisTarget(options.url);
