@@ -67,7 +67,8 @@ export abstract class BaseCommand extends Command {
    * argparse does), so it works without a username.
    */
   protected async showVersion(): Promise<{ version: string }> {
-    await this.parse({ flags: { version: Flags.boolean(), json: Flags.boolean() }, strict: false }, this.argv.filter((word) => word === '--version' || word === '--json'));
+    const asked = this.argv.filter((word) => word === '--version' || word === '--json');
+    await this.parse({ flags: { version: Flags.boolean(), json: Flags.boolean() } }, asked);
     this.out(this.config.version);
     return { version: this.config.version };
   }
