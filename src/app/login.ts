@@ -1,7 +1,7 @@
 import { randomBase62 } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { loadUser } from './execute.js';
-import { verifyPassword } from './passwords.js';
+import { verifyPassword } from './passwords/index.js';
 import type { IssuedToken } from './results.js';
 import { issueToken, keepIssued } from './tokens.js';
 import { usernameSchema } from './validation.js';
@@ -30,13 +30,13 @@ const NAME_ATTEMPTS = 3;
 
 /**
  * Knox's login: check the password, then issue a new, separately named login token.
- * Every path runs exactly one scrypt (a dummy one for unknown users and users without a
- * password), so the time a failure takes does not say whether the username exists.
+ * Every path runs at least one password verify at the current cost (a dummy one for unknown users
+ * and users without a password), so the time a failure takes does not say whether the username exists.
  */
 export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, policy: LoginPolicy): Promise<LoginResult> {
   const { username, password } = input;
   const user = usernameSchema.safeParse(username).success ? await loadUser(deps, username) : { exists: false as const };
-  const matches = await verifyPassword(password, user.exists ? user.passwordHash : null);
+  const { ok: matches } = await verifyPassword(password, user.exists ? user.passwordHash : null);
   if (!user.exists) return { ok: false, reason: 'unknown_user' };
   if (!matches) return { ok: false, reason: 'bad_password' };
   // Django's ModelBackend checks the password first and `is_active` after, as we do.

@@ -1,7 +1,7 @@
 import type { PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { execute } from './execute.js';
-import { hashPassword } from './passwords.js';
+import { hashPassword } from './passwords/index.js';
 import type { UserView } from './results.js';
 import { parse, usernameSchema } from './validation.js';
 

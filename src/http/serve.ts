@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { verifyPassword } from '../app/passwords.js';
+import { verifyPassword } from '../app/passwords/index.js';
 import { ConfigError, type Settings } from '../config.js';
 import { createApp, type App } from './app.js';
 import { openBackends, type Backends } from './backends.js';

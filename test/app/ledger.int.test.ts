@@ -73,7 +73,7 @@ describe('lists', () => {
     expect(users).toMatchObject([{ username: 'alice', isStaff: true, hasPassword: true, active: true, tokens: 1 }]);
     expect(tokens).toMatchObject([{ username: 'alice', name: 'default', keyPrefix: second.key.slice(0, 8), scopes: ['tokens:read'] }]);
     const text = JSON.stringify({ users, tokens });
-    for (const secret of [first.key, second.key, digestKey(first.key), digestKey(second.key), 'wonderland-123', '$scrypt$']) {
+    for (const secret of [first.key, second.key, digestKey(first.key), digestKey(second.key), 'wonderland-123', '$argon2id$']) {
       expect(text).not.toContain(secret);
     }
     // Nor does the log itself hold a key or a password: the SQLite file and its WAL, byte for byte.

@@ -13,7 +13,7 @@ describe('token list / user list', () => {
       keys.push((await ledger.issueToken(input)).key);
     }
     await ledger.close();
-    const secrets = [...keys, ...keys.map((key) => createHash('sha256').update(key).digest('hex')), '$scrypt$', 'wonderland-123'];
+    const secrets = [...keys, ...keys.map((key) => createHash('sha256').update(key).digest('hex')), '$argon2id$', 'wonderland-123'];
 
     const [tokens, aliceTokens, users, usersTable] = await Promise.all([
       tl(['token', 'list', '--json'], { store }),

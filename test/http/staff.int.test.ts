@@ -167,7 +167,7 @@ describe('audit', () => {
     const http = events.filter((e) => e.metadata.channel === 'http' && e.metadata.actor === 'admin');
     expect(http.map((e) => e.type)).toEqual(expect.arrayContaining(['UserRegistered', 'UserDeactivated', 'TokenIssued', 'TokenRotated', 'TokenRevoked']));
     expect(http[0]!.metadata.source).toBe('127.0.0.1');
-    expect(JSON.stringify(events)).not.toMatch(/\$scrypt\$/);
+    expect(JSON.stringify(events)).not.toMatch(/\$argon2id\$/);
 
     const page1 = await api('/api/audit/?user=carol&limit=2');
     expect(page1.json.results).toHaveLength(2);
