@@ -68,6 +68,12 @@ let dummy: Promise<string> | undefined;
 
 /** One verify at today's cost, whose answer is ignored. */
 export async function dummyVerify(password: string): Promise<void> {
-  dummy ??= argon2().hash(randomBytes(32), OPTIONS);
+  // A failure to make it is not remembered: the next call tries again.
+  dummy ??= argon2()
+    .hash(randomBytes(32), OPTIONS)
+    .catch((error: unknown) => {
+      dummy = undefined;
+      throw error;
+    });
   await argon2().verify(await dummy, normalised(password));
 }
