@@ -52,12 +52,13 @@ it('answers every accepted request, refuses new connections, exits 0', async () 
   const key = (await ledger.issueToken({ username: 'alice' })).key;
   await ledger.close();
 
-  const serve = await spawnServe(dir, { TOKENLEDGER_STORE: store, TOKENLEDGER_LOGIN_THROTTLE: 'off' });
+  // One thread-pool thread: the logins' password verifies (tens of ms each) run one after another.
+  const serve = await spawnServe(dir, { TOKENLEDGER_STORE: store, TOKENLEDGER_LOGIN_THROTTLE: 'off', UV_THREADPOOL_SIZE: '1' });
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
   const login = JSON.stringify({ username: 'alice', password: 'wonderland-123' });
-  // Each login costs a password verify (tens of ms): with this many, some are still in flight when the signal comes.
+  // Logins queue for that thread, so they are still in flight when the signal comes.
   const wave = [
-    ...Array.from({ length: 30 }, () => send(serve.url, '/api-token-auth/', { method: 'POST', body: login })),
+    ...Array.from({ length: 12 }, () => send(serve.url, '/api-token-auth/', { method: 'POST', body: login })),
     ...Array.from({ length: 6 }, () => send(serve.url, '/api-token-auth/', { method: 'POST', body: login, agent: keepAlive })),
     ...Array.from({ length: 32 }, (_, i) => send(serve.url, '/api/whoami/', { key, agent: i % 2 ? keepAlive : false })),
   ];
@@ -79,7 +80,7 @@ it('answers every accepted request, refuses new connections, exits 0', async () 
     expect(outcome.error).toBeUndefined();
     expect(outcome.status).toBe(200);
   }
-  expect(outcomes.filter((o) => o.body!.startsWith('{"token":"tl_'))).toHaveLength(36);
+  expect(outcomes.filter((o) => o.body!.startsWith('{"token":"tl_'))).toHaveLength(18);
   // The test means something only if requests were still being served after the signal.
   expect(outcomes.filter((o) => o.at > signalled).length).toBeGreaterThan(0);
   // New connections: refused once the listener is closed. A connection that raced the close in
@@ -90,5 +91,5 @@ it('answers every accepted request, refuses new connections, exits 0', async () 
   expect(exit).toEqual({ code: 0, signal: null });
   const messages = serve.stdout.map((line) => JSON.parse(line).msg);
   expect(messages).toContain('stopped');
-  expect(messages.filter((m) => m === 'request').length).toBeGreaterThanOrEqual(68);
+  expect(messages.filter((m) => m === 'request').length).toBeGreaterThanOrEqual(50);
 });
