@@ -106,6 +106,7 @@ export function projectEvent(doc: UserDoc | null, event: RecordedEvent, changes:
   if (doc === null) return null;
   switch (e.type) {
     case 'UserPasswordSet':
+    case 'UserPasswordRehashed':
       return { ...doc, position };
     case 'UserDeactivated':
     case 'UserActivated':

@@ -4,6 +4,7 @@ import { loadUser } from './execute.js';
 import { verifyPassword } from './passwords/index.js';
 import type { IssuedToken } from './results.js';
 import { issueToken, keepIssued } from './tokens.js';
+import { rehashPassword } from './users.js';
 import { usernameSchema } from './validation.js';
 
 export interface LoginInput {
@@ -36,9 +37,11 @@ const NAME_ATTEMPTS = 3;
 export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, policy: LoginPolicy): Promise<LoginResult> {
   const { username, password } = input;
   const user = usernameSchema.safeParse(username).success ? await loadUser(deps, username) : { exists: false as const };
-  const { ok: matches } = await verifyPassword(password, user.exists ? user.passwordHash : null);
+  const { ok: matches, rehash } = await verifyPassword(password, user.exists ? user.passwordHash : null);
   if (!user.exists) return { ok: false, reason: 'unknown_user' };
   if (!matches) return { ok: false, reason: 'bad_password' };
+  // Django upgrades the stored hash on any good password, before looking at `is_active`.
+  if (rehash) await rehashPassword(deps, { ...actor, actor: username }, username, user.passwordHash!, password);
   // Django's ModelBackend checks the password first and `is_active` after, as we do.
   if (!user.active) return { ok: false, reason: 'inactive' };
   for (let attempt = 1; ; attempt++) {

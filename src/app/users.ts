@@ -1,4 +1,5 @@
 import type { PresentUser } from '../domain/index.js';
+import { ExecutedBehindError } from './behind.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { execute } from './execute.js';
 import { hashPassword } from './passwords/index.js';
@@ -41,6 +42,21 @@ export async function setPassword(deps: LedgerDeps, actor: Actor, username: stri
   const passwordHash = password === null ? null : await hashPassword(password);
   const { state } = await execute(deps, username, actor, (now) => ({ type: 'SetPassword', data: { passwordHash, now } }));
   return userView(state as PresentUser);
+}
+
+/**
+ * After a good login against `verified`, an older scheme's string: stores the same password under
+ * today's scheme (UserPasswordRehashed). Not a password change, so tokens stay valid. Appends
+ * nothing when the stored string is no longer `verified` (changed meanwhile, or a concurrent login
+ * re-hashed it first). The log holding it is enough: a projection that is late is not an error here.
+ */
+export async function rehashPassword(deps: LedgerDeps, actor: Actor, username: string, verified: string, password: string): Promise<void> {
+  const passwordHash = await hashPassword(password);
+  try {
+    await execute(deps, username, actor, (now) => ({ type: 'RehashPassword', data: { verified, passwordHash, now } }));
+  } catch (error) {
+    if (!(error instanceof ExecutedBehindError)) throw error;
+  }
 }
 
 /** Deactivates or activates; doing it twice is not an error (`changed` is then false). */

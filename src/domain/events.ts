@@ -27,6 +27,11 @@ export type UserEvent =
       data: { userId: string; username: string; isStaff: boolean; isSuperuser: boolean; passwordHash: string | null; at: string };
     }
   | { type: 'UserPasswordSet'; data: { passwordHash: string | null; at: string } }
+  /**
+   * The same password, stored under today's scheme after a good login against an older one
+   * (Django's upgrade on login). Not a password change: tokens stay valid.
+   */
+  | { type: 'UserPasswordRehashed'; data: { passwordHash: string; at: string } }
   | { type: 'UserDeactivated'; data: { at: string } }
   | { type: 'UserActivated'; data: { at: string } }
   | { type: 'UserFlagsChanged'; data: { isStaff: boolean; isSuperuser: boolean; at: string } };
@@ -74,6 +79,7 @@ export type LedgerEventType = LedgerEvent['type'];
 export const EVENT_TYPES: readonly LedgerEventType[] = [
   'UserRegistered',
   'UserPasswordSet',
+  'UserPasswordRehashed',
   'UserDeactivated',
   'UserActivated',
   'UserFlagsChanged',

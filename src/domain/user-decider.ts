@@ -41,6 +41,8 @@ export type UserCommand =
       data: { userId: string; username: string; isStaff: boolean; isSuperuser: boolean; passwordHash: string | null; now: string };
     }
   | { type: 'SetPassword'; data: { passwordHash: string | null; now: string } }
+  /** Replaces `verified` (the stored string a login just verified) by `passwordHash`, the same password under today's scheme. */
+  | { type: 'RehashPassword'; data: { verified: string; passwordHash: string; now: string } }
   | { type: 'DeactivateUser'; data: { now: string } }
   | { type: 'ActivateUser'; data: { now: string } }
   | { type: 'SetUserFlags'; data: { isStaff?: boolean; isSuperuser?: boolean; now: string } }
@@ -97,6 +99,13 @@ export function decide(command: UserCommand, state: UserState, username: string)
     case 'SetPassword': {
       requireUser(state, username);
       return [{ type: 'UserPasswordSet', data: { passwordHash: command.data.passwordHash, at: command.data.now } }];
+    }
+    case 'RehashPassword': {
+      const user = requireUser(state, username);
+      // Only the string the login verified is replaced: if the password changed meanwhile, or a
+      // concurrent login re-hashed it first, there is nothing left to upgrade.
+      if (user.passwordHash !== command.data.verified) return [];
+      return [{ type: 'UserPasswordRehashed', data: { passwordHash: command.data.passwordHash, at: command.data.now } }];
     }
     case 'DeactivateUser': {
       const user = requireUser(state, username);
@@ -183,6 +192,7 @@ export function evolve(state: UserState, event: LedgerEvent): UserState {
   if (!state.exists) return state;
   switch (event.type) {
     case 'UserPasswordSet':
+    case 'UserPasswordRehashed':
       return { ...state, passwordHash: event.data.passwordHash };
     case 'UserDeactivated':
       return { ...state, active: false };

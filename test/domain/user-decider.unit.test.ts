@@ -95,6 +95,17 @@ describe('user decider', () => {
       given([registered])
         .when({ type: 'SetPassword', data: { passwordHash: '$scrypt$x', now: at(3) } })
         .then([{ type: 'UserPasswordSet', data: { passwordHash: '$scrypt$x', at: at(3) } }]));
+    it('re-hashes the string a login verified, and only that one', () => {
+      const withHash: LedgerEvent = { ...registered, data: { ...registered.data, passwordHash: 'pbkdf2_sha256$1$s$h' } } as LedgerEvent;
+      const rehash = (verified: string): UserCommand => ({ type: 'RehashPassword', data: { verified, passwordHash: '$argon2id$new', now: at(3) } });
+      const rehashed: LedgerEvent = { type: 'UserPasswordRehashed', data: { passwordHash: '$argon2id$new', at: at(3) } };
+      given([withHash]).when(rehash('pbkdf2_sha256$1$s$h')).then([rehashed]);
+      // Changed meanwhile, or re-hashed by a racing login: nothing left to upgrade.
+      given([withHash]).when(rehash('pbkdf2_sha256$1$s$other')).then([]);
+      given([withHash, rehashed]).when(rehash('pbkdf2_sha256$1$s$h')).then([]);
+      expect([withHash, rehashed].reduce(evolve, initialState())).toMatchObject({ passwordHash: '$argon2id$new' });
+      given([]).when(rehash('x')).thenThrows('user_not_found');
+    });
     it('activating an active user changes nothing', () => given([registered]).when(now('ActivateUser', 3)).then([]));
     it('deactivates', () => given([registered]).when(now('DeactivateUser', 1)).then([deactivated]));
     it('changes only the flags it is given, and only when they change', () => {
