@@ -1,9 +1,11 @@
 import Koa, { type Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Ledger } from '../app/ledger.js';
+import { PasswordWork } from '../app/passwords/index.js';
 import type { Settings } from '../config.js';
 import type { ProjectionStore } from '../projection/port.js';
 import { tokenAuth } from '../koa/index.js';
+import { LoginGate } from './login-gate.js';
 import { createLogger } from './logging.js';
 import { requestFrame } from './request-frame.js';
 import { Metrics } from './metrics.js';
@@ -27,6 +29,8 @@ export interface AppOptions {
   clock?: () => number;
   /** Default: in memory, at `settings.loginThrottle`; null disables it. */
   throttle?: LoginThrottle | null;
+  /** Caps on password checks in flight (per client address and overall). Default: PasswordWork's defaults. */
+  passwordWork?: PasswordWork;
   metrics?: Metrics;
   /** More readiness checks (Redis of the throttle, say). */
   checks?: ReadinessCheck[];
@@ -38,6 +42,8 @@ export interface AppOptions {
 export interface App extends Koa {
   metrics: Metrics;
   throttle: LoginThrottle | null;
+  /** The one gate of every password login (throttle and password-work caps); the admin sign-in shares it. */
+  loginGate: LoginGate;
 }
 
 function defaultThrottle(settings: Settings, clock: () => number): LoginThrottle | null {
@@ -56,6 +62,7 @@ export function createApp(options: AppOptions): App {
   const metrics =
     options.metrics ?? new Metrics(async () => Number((await ledger.store.headPosition()) - (await projection.checkpoint())));
   const throttle = options.throttle === undefined ? defaultThrottle(settings, clock) : options.throttle;
+  const gate = new LoginGate(throttle, options.passwordWork ?? new PasswordWork());
 
   const auth = tokenAuth({
     projection: metrics.timed(projection),
@@ -77,7 +84,7 @@ export function createApp(options: AppOptions): App {
     checks: options.checks ?? [],
   });
   const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit };
-  routes.resource('/api-token-auth/', 'Obtain Auth Token', [], { POST: loginHandler({ ledger, policy, throttle, metrics }) }, [
+  routes.resource('/api-token-auth/', 'Obtain Auth Token', [], { POST: loginHandler({ ledger, policy, gate, metrics }) }, [
     'application/x-www-form-urlencoded',
     'multipart/form-data',
     'application/json',
@@ -96,6 +103,7 @@ export function createApp(options: AppOptions): App {
   app.proxy = settings.trustedProxies > 0;
   app.maxIpsCount = settings.trustedProxies;
   app.throttle = throttle;
+  app.loginGate = gate;
   // Errors are answered and logged by requestFrame; Koa's own printer would only repeat them.
   app.silent = true;
   app.use(requestFrame(logger, metrics));

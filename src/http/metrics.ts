@@ -3,7 +3,7 @@ import type { ProjectionStore } from '../projection/port.js';
 import { FastHistogram, KeyedCounter } from './metric-types.js';
 
 /** Every label value is from a closed set: no key, username, address or path ever becomes a label. */
-export type LoginOutcome = 'success' | 'failure' | 'throttled' | 'invalid' | 'error';
+export type LoginOutcome = 'success' | 'failure' | 'throttled' | 'busy' | 'invalid' | 'error';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 

@@ -45,7 +45,7 @@ describe('/healthz, /readyz, /metrics of a running service', () => {
     expect(text).not.toContain(key);
     expect(text).not.toContain('alice');
     const labelValues = [...text.matchAll(/^tokenledger_(?:authentications|logins)_total\{result="([^"]+)"\}/gm)].map((m) => m[1]);
-    for (const value of labelValues) expect(['valid', 'none', 'no_credentials', 'spaces', 'invalid_characters', 'not_found', 'expired', 'inactive', 'forbidden', 'unavailable', 'success', 'failure', 'throttled', 'invalid', 'error']).toContain(value);
+    for (const value of labelValues) expect(['valid', 'none', 'no_credentials', 'spaces', 'invalid_characters', 'not_found', 'expired', 'inactive', 'forbidden', 'unavailable', 'success', 'failure', 'throttled', 'busy', 'invalid', 'error']).toContain(value);
   });
 
   it('logs one line per request, without the Authorization header or the query string', async () => {

@@ -1,18 +1,18 @@
 import type { Context } from 'koa';
 import type { Ledger } from '../../app/ledger.js';
-import { login, type LoginPolicy } from '../../app/login.js';
+import type { LoginPolicy } from '../../app/login.js';
 import { API_MESSAGES } from '../../domain/drf-messages.js';
 import { ALL_MEDIA_TYPES, readBody } from '../body.js';
 import { charFields } from '../drf-fields.js';
 import { HttpError, detail } from '../errors.js';
 import type { LoginOutcome, Metrics } from '../metrics.js';
 import { actorOf, clientAddress, send } from '../routing.js';
-import type { LoginThrottle } from '../throttle.js';
+import type { LoginGate } from '../login-gate.js';
 
 export interface LoginDeps {
   ledger: Ledger;
   policy: LoginPolicy;
-  throttle: LoginThrottle | null;
+  gate: LoginGate;
   metrics: Metrics;
 }
 
@@ -42,23 +42,18 @@ function throttled(waitMs: number): Refused {
  * check and the token are the `login` application service's.
  */
 export function loginHandler(deps: LoginDeps) {
-  const { ledger, policy, throttle, metrics } = deps;
+  const { ledger, policy, gate, metrics } = deps;
   const attempt = async (ctx: Context): Promise<LoginOutcome> => {
     const address = clientAddress(ctx);
     // An address over the limit is refused before its body is even read.
-    if (throttle) {
-      const wait = await throttle.wait(address);
-      if (wait > 0) throw throttled(wait);
-    }
+    const wait = await gate.wait(address);
+    if (wait > 0) throw throttled(wait);
     const body = await readBody(ctx, ALL_MEDIA_TYPES);
     const { username, password } = charFields(body, { username: { trim: true }, password: { trim: false } });
-    if (throttle) {
-      const wait = await throttle.wait(address, username);
-      if (wait > 0) throw throttled(wait);
-    }
-    const result = await login(ledger.deps, actorOf(ctx), { username, password }, policy);
+    const result = await gate.login(ledger.deps, actorOf(ctx), address, { username, password }, policy);
     if (!result.ok) {
-      await throttle?.fail(address, username);
+      if (result.reason === 'throttled') throw throttled(result.waitMs);
+      if (result.reason === 'busy') throw new Refused('busy', detail(503, API_MESSAGES.serviceUnavailable, { 'Retry-After': '1' }));
       throw new Refused('failure', new HttpError(400, UNABLE));
     }
     send(ctx, 200, { token: result.issued.key, expiry: result.issued.token.expiresAt });
