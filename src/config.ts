@@ -20,6 +20,11 @@ export interface Settings {
    * client address is the socket's). With N, the client is the address the outermost of them saw.
    */
   trustedProxies: number;
+  /**
+   * How long a write waits for the event store's write lock when another process holds it
+   * (TOKENLEDGER_WRITE_WAIT; SQLite). Unset: 5 s in `serve` (then 503), 30 s in the CLI.
+   */
+  writeWaitMs?: number;
 }
 
 export const DEFAULT_STORE = 'sqlite:./data/tokenledger.db';
@@ -97,6 +102,11 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   const loginTtlMs = parseDuration(ttlText);
   if (loginTtlMs === null) throw new ConfigError(`TOKENLEDGER_LOGIN_TTL: "${ttlText}" is not a duration (use 10h, 30m, 7d or 0)`);
   const limitText = pick(flags.loginLimit as string | undefined, env, 'TOKENLEDGER_LOGIN_LIMIT');
+  const waitText = pick(undefined, env, 'TOKENLEDGER_WRITE_WAIT');
+  const writeWaitMs = waitText === undefined ? undefined : parseDuration(waitText);
+  if (writeWaitMs === null || (writeWaitMs !== undefined && (writeWaitMs < 1_000 || writeWaitMs > 600_000))) {
+    throw new ConfigError(`TOKENLEDGER_WRITE_WAIT: "${waitText}" is not a duration from 1s to 10m (use 5s, 30s)`);
+  }
   return {
     store,
     redisUrl,
@@ -127,5 +137,6 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
     loginLimit: limitText === undefined ? null : integer(limitText, 'TOKENLEDGER_LOGIN_LIMIT', 1, 1_000_000),
     loginThrottle: parseThrottle(pick(undefined, env, 'TOKENLEDGER_LOGIN_THROTTLE') ?? '5/min'),
     trustedProxies: integer(pick(undefined, env, 'TOKENLEDGER_TRUSTED_PROXIES') ?? '0', 'TOKENLEDGER_TRUSTED_PROXIES', 0, 16),
+    ...(writeWaitMs === undefined ? {} : { writeWaitMs }),
   };
 }

@@ -76,7 +76,7 @@ export class Ledger {
  */
 export async function openLedger(options: { settings?: Settings; actor?: Actor; projection?: ProjectionRuntime } = {}): Promise<Ledger> {
   const settings = options.settings ?? loadSettings();
-  const store = await openEventStore(settings.store);
+  const store = await openEventStore(settings.store, { writeWaitMs: settings.writeWaitMs });
   const projection = readYourWrites(settings, store, options.projection);
   const deps = { ...defaultDeps(store, settings.tokenPrefix), afterAppend: projection.afterAppend };
   return new Ledger(deps, options.actor, [projection]);

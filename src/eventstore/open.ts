@@ -1,14 +1,19 @@
 import type { EventStore } from './port.js';
 import { StoreUnavailableError } from './port.js';
 
+export interface OpenStoreOptions {
+  /** How long an append waits for a write lock another process holds (SQLite); default 30 s. */
+  writeWaitMs?: number;
+}
+
 /**
  * Opens the event store a `TOKENLEDGER_STORE` URL names. Adapters are imported lazily so that a
  * command only loads the driver it uses.
  */
-export async function openEventStore(url: string): Promise<EventStore> {
+export async function openEventStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   if (url.startsWith('sqlite:')) {
     const { SqliteEventStore } = await import('./sqlite.js');
-    return new SqliteEventStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''));
+    return new SqliteEventStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), { writeWaitMs: options.writeWaitMs });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { PostgresEventStore } = await import('./postgres.js');

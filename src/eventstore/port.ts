@@ -53,7 +53,19 @@ export interface EventStore {
    * Returns the unsubscribe function. Adapters without it are followed by polling.
    */
   subscribe?(onAppend: () => void): () => void;
+  /**
+   * Optional: the last append that could not be written (the lock held by someone else past the
+   * wait, a full disk, …), unless an append succeeded since. `/readyz` reports it.
+   */
+  lastWriteFailure?(): WriteFailure | null;
   close(): Promise<void>;
+}
+
+/** An append that could not be written: when, and why (for logs; names no secret). */
+export interface WriteFailure {
+  /** Date.now() of the failure. */
+  at: number;
+  message: string;
 }
 
 /** Two writers raced for one stream and this one lost, or the stream is not in the expected state. */

@@ -11,6 +11,7 @@ import {
   type NewEvent,
   type ReadAllOptions,
   type RecordedEvent,
+  type WriteFailure,
 } from './port.js';
 
 const SCHEMA_VERSION = 1;
@@ -28,9 +29,36 @@ interface PendingAppend {
   streamId: string;
   events: NewEvent[];
   expected: ExpectedState;
+  /** performance.now() past which a lock held by someone else fails this append. */
+  deadline: number;
   resolve: (result: AppendResult) => void;
   reject: (error: Error) => void;
 }
+
+export interface SqliteOptions {
+  /**
+   * How long an append waits for a write lock held by another connection (another process, a
+   * `sqlite3` shell, a backup) before it fails with StoreUnavailableError. The wait is asynchronous:
+   * the event loop keeps running. Default 30 s (the CLI); `serve` uses TOKENLEDGER_WRITE_WAIT.
+   */
+  writeWaitMs?: number;
+}
+
+/**
+ * SQLite's own busy handler sleeps inside the calling thread, i.e. the event loop: it only gets a
+ * few milliseconds, which absorb another process's ordinary commit. Longer waits are retries on
+ * timers (RETRY_MS, doubling up to RETRY_MAX_MS).
+ */
+const BUSY_TIMEOUT_MS = 5;
+const RETRY_MS = 5;
+const RETRY_MAX_MS = 100;
+
+/** The SQLite error codes that mean "someone else holds the lock", not "this cannot work". */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 
 function toRecorded(row: Row): RecordedEvent {
   return {
@@ -46,8 +74,10 @@ function toRecorded(row: Row): RecordedEvent {
 /**
  * The embedded event store: one SQLite file in WAL mode. `synchronous = FULL` makes every
  * committed append durable before `append` returns, so a command that exited 0 survives a crash.
- * Appends take the write lock up front (BEGIN IMMEDIATE), so processes racing on one file queue
- * up on `busy_timeout` instead of failing.
+ * Appends take the write lock up front (BEGIN IMMEDIATE). A lock held by another connection is
+ * waited for asynchronously (short busy timeout, then retries on timers), for at most `writeWaitMs`:
+ * the event loop of a server never sleeps in SQLite's busy handler (review M2). Reads never wait
+ * for writers in WAL mode.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -60,14 +90,25 @@ export class SqliteEventStore implements EventStore {
   private readonly head: Database.Statement<[], { position: bigint | null }>;
   private readonly commitBatch: (batch: PendingAppend[]) => Array<AppendResult | ConcurrencyError>;
   private pending: PendingAppend[] = [];
+  /** A flush is scheduled or waiting for the lock: new appends join the pending batch. */
+  private flushing = false;
+  private retryMs = RETRY_MS;
+  private readonly writeWaitMs: number;
+  private failure: WriteFailure | null = null;
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    options: SqliteOptions = {},
+  ) {
+    this.writeWaitMs = options.writeWaitMs ?? 30_000;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, { timeout: 30_000 });
+      // Opening (WAL switch, schema) may wait for the lock the ordinary way: nothing is served yet.
+      this.db = new Database(path, { timeout: this.writeWaitMs });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.migrate();
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     } catch (error) {
       throw new StoreUnavailableError(`TOKENLEDGER_STORE: cannot open SQLite file ${path}: ${(error as Error).message}`);
     }
@@ -124,8 +165,17 @@ export class SqliteEventStore implements EventStore {
   append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult> {
     if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
     return new Promise((resolve, reject) => {
-      if (this.pending.push({ streamId, events, expected, resolve, reject }) === 1) setImmediate(() => this.flush());
+      this.pending.push({ streamId, events, expected, deadline: performance.now() + this.writeWaitMs, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
     });
+  }
+
+  /** The last append that failed for a reason other than a conflict, unless one succeeded since. */
+  lastWriteFailure(): WriteFailure | null {
+    return this.failure;
   }
 
   private flush(): void {
@@ -135,15 +185,45 @@ export class SqliteEventStore implements EventStore {
     try {
       results = this.commitBatch(batch);
     } catch (error) {
-      const failure = new StoreUnavailableError(`TOKENLEDGER_STORE: SQLite append failed: ${(error as Error).message}`);
+      if (isBusy(error) && this.db.open) {
+        // Someone else holds the lock: give up on the appends past their deadline, keep the
+        // others (in front of any that arrived meanwhile) and try again on a timer.
+        const now = performance.now();
+        const waiting = batch.filter((append) => append.deadline > now);
+        if (waiting.length < batch.length) {
+          const failure = this.fail(`the SQLite log at ${this.path} stayed locked by another connection for ${this.writeWaitMs} ms`);
+          for (const append of batch) if (append.deadline <= now) append.reject(failure);
+        }
+        this.pending = waiting.concat(this.pending);
+        if (this.pending.length === 0) return this.done();
+        const delay = this.retryMs;
+        this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+        setTimeout(() => this.flush(), delay);
+        return;
+      }
+      const failure = this.fail(`SQLite append failed: ${(error as Error).message}`);
       for (const append of batch) append.reject(failure);
-      return;
+      return this.done();
     }
+    this.failure = null;
+    this.retryMs = RETRY_MS;
+    this.done();
     batch.forEach((append, i) => {
       const result = results[i]!;
       if (result instanceof ConcurrencyError) append.reject(result);
       else append.resolve(result);
     });
+  }
+
+  private fail(message: string): StoreUnavailableError {
+    this.failure = { at: Date.now(), message };
+    return new StoreUnavailableError(`TOKENLEDGER_STORE: ${message}`);
+  }
+
+  /** The batch is settled: appends that arrived meanwhile get a flush of their own. */
+  private done(): void {
+    this.flushing = this.pending.length > 0;
+    if (this.flushing) setImmediate(() => this.flush());
   }
 
   async readStream(streamId: string): Promise<RecordedEvent[]> {

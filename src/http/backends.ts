@@ -7,6 +7,9 @@ import type { Projector } from '../projection/projector.js';
 import type { ReadinessCheck } from './routes/health.js';
 import { LoginThrottle, MemoryThrottleStore } from './throttle.js';
 
+/** How long a write in `serve` waits for a store lock held elsewhere, unless TOKENLEDGER_WRITE_WAIT says. */
+export const SERVE_WRITE_WAIT_MS = 5_000;
+
 /** What a running service holds open, and how to let it all go. */
 export interface Backends {
   ledger: Ledger;
@@ -37,7 +40,8 @@ export async function openBackends(settings: Settings, logger: Logger): Promise<
     await runtime.projector.catchUp();
     runtime.projector.start();
     // The ledger's writes return once this server's projector has applied them (read-your-writes).
-    const ledger = await openLedger({ settings, projection: runtime });
+    // A write waiting for a lock another process holds gives up after a few seconds (503), not 30.
+    const ledger = await openLedger({ settings: { ...settings, writeWaitMs: settings.writeWaitMs ?? SERVE_WRITE_WAIT_MS }, projection: runtime });
     closers.push(() => ledger.close());
     const checks: ReadinessCheck[] = [];
     let throttle: LoginThrottle | null = null;

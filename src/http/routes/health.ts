@@ -9,7 +9,7 @@ export interface ReadinessCheck {
 
 export interface HealthDeps {
   /** The event log: where its head is. */
-  store: { headPosition(): Promise<bigint> };
+  store: { headPosition(): Promise<bigint>; lastWriteFailure?(): { at: number; message: string } | null };
   /** The projection: how far it reflects the log, and which backend it is. */
   projection: { checkpoint(): Promise<bigint>; readonly backend: string };
   metrics: Metrics;
@@ -18,6 +18,9 @@ export interface HealthDeps {
   checks: ReadinessCheck[];
   timeoutMs?: number;
 }
+
+/** How long a failed write keeps /readyz at 503 when no write succeeds after it. */
+export const WRITE_FAILURE_MS = 30_000;
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -38,6 +41,10 @@ function readiness(deps: HealthDeps): Handler {
     };
     const [head, checkpoint] = await Promise.allSettled([within(deps.store.headPosition(), ms), within(deps.projection.checkpoint(), ms)]);
     if (head.status === 'rejected') return unready('event store unreachable');
+    // A store that answers reads but failed its last write (locked elsewhere, disk full) is not ready
+    // to serve logins; a failure older than WRITE_FAILURE_MS with no write since is forgotten.
+    const failure = deps.store.lastWriteFailure?.();
+    if (failure && Date.now() - failure.at < WRITE_FAILURE_MS) return unready('event store cannot write');
     if (checkpoint.status === 'rejected') return unready(`${deps.projection.backend} projection unreachable`);
     for (const { name, check } of deps.checks) {
       const ok = await within(check(), ms).then(

@@ -1,0 +1,12 @@
+import { expect, it } from 'vitest';
+import { ConfigError, loadSettings } from '../../src/config.js';
+
+it('TOKENLEDGER_WRITE_WAIT: unset leaves the default to the caller; a duration from 1s to 10m; anything else names the setting', () => {
+  expect(loadSettings({}, {}).writeWaitMs).toBeUndefined();
+  expect(loadSettings({}, { TOKENLEDGER_WRITE_WAIT: '2s' }).writeWaitMs).toBe(2_000);
+  expect(loadSettings({}, { TOKENLEDGER_WRITE_WAIT: '10m' }).writeWaitMs).toBe(600_000);
+  for (const bad of ['0', '500', 'soon', '11m', '-1s']) {
+    expect(() => loadSettings({}, { TOKENLEDGER_WRITE_WAIT: bad })).toThrow(ConfigError);
+    expect(() => loadSettings({}, { TOKENLEDGER_WRITE_WAIT: bad })).toThrow(/^TOKENLEDGER_WRITE_WAIT: /);
+  }
+});
