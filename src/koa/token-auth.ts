@@ -1,23 +1,7 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { authenticator, type AuthResult } from '../auth/authenticate.js';
-import type { KeyLookup } from '../auth/verify.js';
-import { responseFor, type Refusal } from './responses.js';
+import { requestAuthenticator, type AuthInfo, type AuthUser, type Decision, type TokenAuthOptions } from '../auth/adapter.js';
 
-/** `ctx.state.user` after a valid key. */
-export interface AuthUser {
-  id: string;
-  username: string;
-  isStaff: boolean;
-  isSuperuser: boolean;
-}
-
-/** `ctx.state.auth` after a valid key: which token got the request in. */
-export interface AuthInfo {
-  tokenId: string;
-  name: string;
-  scopes: readonly string[];
-  expiresAt: Date | null;
-}
+export type { AuthInfo, AuthUser, TokenAuthOptions };
 
 /** What `tokenAuth` puts on `ctx.state`; both are absent for an anonymous request. */
 export interface TokenAuthState {
@@ -25,64 +9,29 @@ export interface TokenAuthState {
   auth?: AuthInfo;
 }
 
-export interface TokenAuthOptions {
-  /** Where keys are looked up: a ProjectionStore (Redis or memory), or anything with `lookup`. */
-  projection: KeyLookup;
-  /** The scheme word, compared case-insensitively. Default `Token`; `Bearer` for OAuth-style clients. */
-  keyword?: string;
-  /** Default true: a request without credentials gets 401. False lets anonymous requests through. */
-  required?: boolean;
-  /** Scopes a token must hold (a token without scopes holds all). Missing one: 403. */
-  scopes?: readonly string[];
-  /** Keys starting with `<tokenPrefix>_` are checksum-checked before any lookup. Default `tl`. */
-  tokenPrefix?: string;
-  /** Epoch milliseconds; default `Date.now`. */
-  clock?: () => number;
-  /** A lookup slower than this answers 503. Default 250 ms. */
-  lookupTimeoutMs?: number;
-  /** `Retry-After` of a 503, in seconds. Default 5. */
-  retryAfterSeconds?: number;
-  /** Called once per request with the result, for logs and metrics (an `unavailable` result carries its cause). */
-  onResult?: (result: AuthResult) => void;
-}
-
-function refuse(ctx: ParameterizedContext, refusal: Refusal, keyword: string, retryAfter: string): void {
-  ctx.status = refusal.status;
-  // Set before the body so Koa keeps DRF's exact `application/json` (no charset parameter).
-  ctx.set('Content-Type', 'application/json');
-  if (refusal.challenge) ctx.set('WWW-Authenticate', keyword);
-  if (refusal.retry) ctx.set('Retry-After', retryAfter);
-  ctx.body = refusal.body;
-}
-
 /**
  * Authenticates requests exactly as DRF's `TokenAuthentication` (SPEC §4): `Authorization:
  * Token <key>` checked against the projection in one lookup. On success `ctx.state.user` and
  * `ctx.state.auth` are set and the rest of the chain runs; otherwise the request ends here
- * with 401, 403 or 503 and a `{"detail": …}` body.
+ * with 401, 403 or 503 and a `{"detail": …}` body. The decision is src/auth/adapter.ts's, shared
+ * with the Express and Fastify adapters.
  */
 export function tokenAuth(options: TokenAuthOptions): Middleware<TokenAuthState> {
-  const keyword = options.keyword ?? 'Token';
-  const required = options.required ?? true;
-  const scopes = options.scopes ?? [];
-  const retryAfter = String(options.retryAfterSeconds ?? 5);
-  const onResult = options.onResult;
-  const authenticate = authenticator({ ...options, keyword });
+  const auth = requestAuthenticator(options);
 
   /** Refuses, or fills `ctx.state` and hands over to the rest of the chain. */
-  const decide = (ctx: ParameterizedContext<TokenAuthState>, next: () => Promise<unknown>, result: AuthResult) => {
-    onResult?.(result);
-    const decision = responseFor(result, required);
-    if (decision !== 'admit') return refuse(ctx, decision, keyword, retryAfter);
-    if (result.kind === 'valid') {
-      const { record } = result;
-      ctx.state.user = { id: record.userId, username: record.username, isStaff: record.isStaff, isSuperuser: record.isSuperuser };
-      ctx.state.auth = {
-        tokenId: record.tokenId,
-        name: record.name,
-        scopes: record.scopes,
-        expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt),
-      };
+  const apply = (ctx: ParameterizedContext<TokenAuthState>, next: () => Promise<unknown>, decision: Decision) => {
+    if (!decision.admit) {
+      const { refusal } = decision;
+      ctx.status = refusal.status;
+      // Set before the body so Koa keeps DRF's exact `application/json` (no charset parameter).
+      ctx.set(auth.headersFor(refusal));
+      ctx.body = refusal.body;
+      return;
+    }
+    if (decision.user !== undefined) {
+      ctx.state.user = decision.user;
+      ctx.state.auth = decision.auth;
     }
     // Deliberately outside any try/catch: a downstream error must never become a 401.
     return next();
@@ -91,8 +40,8 @@ export function tokenAuth(options: TokenAuthOptions): Middleware<TokenAuthState>
   // Not an async function: a refusal that needs no lookup (no header, a bad checksum) is answered
   // at once, and an admitted request goes on without a promise of this middleware's own.
   return function tokenAuthMiddleware(ctx, next) {
-    const result = authenticate(ctx.req.headers.authorization, scopes);
-    if (result instanceof Promise) return result.then((settled) => decide(ctx, next, settled));
-    return decide(ctx, next, result);
+    const decision = auth.decide(ctx.req.headers.authorization);
+    if (decision instanceof Promise) return decision.then((settled) => apply(ctx, next, settled));
+    return apply(ctx, next, decision);
   };
 }

@@ -4,12 +4,14 @@ import { MemoryProjectionStore } from '../../src/projection/memory.js';
 import type { ProjectionStore } from '../../src/projection/port.js';
 import { RedisProjectionStore } from '../../src/projection/redis/store.js';
 import { drfScenario } from '../projection/redis/cluster-drf.js';
-import { dropPrefix, tempLedger, testPrefix, whoamiApp } from './fixtures.js';
-import { get, listen, type Listening } from './http.js';
+import { FRAMEWORKS, whoamiServer } from '../adapters/servers.js';
+import { dropPrefix, tempLedger, testPrefix } from './fixtures.js';
+import { get, type Listening } from './http.js';
 
 /**
  * SPEC §7 and every message of SPEC §4, over real HTTP, for both keywords, on both real
- * projection stores fed with real events from the ledger.
+ * projection stores fed with real events from the ledger, against each adapter (Koa, Express,
+ * Fastify) with the same expected answers.
  */
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const DAY = 86_400_000;
@@ -91,14 +93,14 @@ function rows(K: string, other: string): Row[] {
   ];
 }
 
-describe.each(['memory', 'redis'])('DRF compatibility on the %s projection', (backend) => {
+describe.each(FRAMEWORKS.flatMap((framework) => ['memory', 'redis'].map((backend) => [framework, backend] as const)))('%s: DRF compatibility on the %s projection', (framework, backend) => {
   describe.each([
     ['Token', 'Bearer'],
     ['Bearer', 'Token'],
   ])('keyword %s', (keyword, other) => {
     let server: Listening;
     beforeAll(async () => {
-      server = await listen(whoamiApp(stores[backend]!, { keyword }));
+      server = await whoamiServer(framework, stores[backend]!, { keyword });
     });
     afterAll(() => server.close());
 
@@ -118,9 +120,9 @@ describe.each(['memory', 'redis'])('DRF compatibility on the %s projection', (ba
   });
 });
 
-describe.each(['memory', 'redis'])('time on the %s projection, with an injected clock', (backend) => {
+describe.each(FRAMEWORKS.flatMap((framework) => ['memory', 'redis'].map((backend) => [framework, backend] as const)))('%s: time on the %s projection, with an injected clock', (framework, backend) => {
   async function statusAt(now: number, key: string): Promise<string> {
-    const server = await listen(whoamiApp(stores[backend]!, { clock: () => now }));
+    const server = await whoamiServer(framework, stores[backend]!, { clock: () => now });
     try {
       const reply = await get(server, '/api/whoami/', `Token ${key}`);
       return `${reply.status} ${reply.body}`;

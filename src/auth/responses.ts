@@ -1,10 +1,12 @@
-import type { AuthResult } from '../auth/authenticate.js';
+import type { AuthResult } from './authenticate.js';
 import { MESSAGES } from '../domain/drf-messages.js';
 
 /** A refusal, ready to write: bodies are serialised once, not per request. */
 export interface Refusal {
   status: 401 | 403 | 503;
   body: string;
+  /** The same body as bytes, for frameworks that would otherwise add a charset to a string body. */
+  bytes: Buffer;
   /** 401s carry `WWW-Authenticate: <keyword>`, as DRF's `authenticate_header` does. */
   challenge: boolean;
   /** 503s carry `Retry-After`. */
@@ -12,7 +14,8 @@ export interface Refusal {
 }
 
 function refusal(status: Refusal['status'], detail: string): Refusal {
-  return Object.freeze({ status, body: JSON.stringify({ detail }), challenge: status === 401, retry: status === 503 });
+  const body = JSON.stringify({ detail });
+  return Object.freeze({ status, body, bytes: Buffer.from(body), challenge: status === 401, retry: status === 503 });
 }
 
 const NOT_PROVIDED = refusal(401, MESSAGES.notProvided);

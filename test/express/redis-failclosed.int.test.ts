@@ -1,0 +1,4 @@
+import { failClosedSuite } from '../adapters/failclosed-suite.js';
+
+// A stopped, frozen or emptied Redis behind the express adapter: 503, never a 200 or a misleading 401.
+await failClosedSuite('express');
