@@ -25,11 +25,24 @@ export interface Settings {
    * (TOKENLEDGER_WRITE_WAIT; SQLite). Unset: 5 s in `serve` (then 503), 30 s in the CLI.
    */
   writeWaitMs?: number;
+  /** The admin console at /admin/ (TOKENLEDGER_ADMIN, default on). */
+  admin: boolean;
+  /** Lifetime of an admin console session token in ms (TOKENLEDGER_ADMIN_SESSION_TTL, default 1h). */
+  adminSessionTtlMs: number;
 }
 
 export const DEFAULT_STORE = 'sqlite:./data/tokenledger.db';
 
 type Env = Record<string, string | undefined>;
+
+const ON_OFF = new Map([
+  ['on', true],
+  ['true', true],
+  ['1', true],
+  ['off', false],
+  ['false', false],
+  ['0', false],
+]);
 
 function pick(flag: string | undefined, env: Env, ...names: string[]): string | undefined {
   if (flag !== undefined) return flag;
@@ -107,6 +120,13 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   if (writeWaitMs === null || (writeWaitMs !== undefined && (writeWaitMs < 1_000 || writeWaitMs > 600_000))) {
     throw new ConfigError(`TOKENLEDGER_WRITE_WAIT: "${waitText}" is not a duration from 1s to 10m (use 5s, 30s)`);
   }
+  const adminText = (pick(undefined, env, 'TOKENLEDGER_ADMIN') ?? 'on').toLowerCase();
+  if (!ON_OFF.has(adminText)) throw new ConfigError(`TOKENLEDGER_ADMIN: "${adminText}" is not on or off`);
+  const sessionText = pick(undefined, env, 'TOKENLEDGER_ADMIN_SESSION_TTL') ?? '1h';
+  const adminSessionTtlMs = parseDuration(sessionText);
+  if (adminSessionTtlMs === null || adminSessionTtlMs <= 0) {
+    throw new ConfigError(`TOKENLEDGER_ADMIN_SESSION_TTL: "${sessionText}" is not a duration above 0 (use 1h, 30m or 8h)`);
+  }
   return {
     store,
     redisUrl,
@@ -138,5 +158,7 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
     loginThrottle: parseThrottle(pick(undefined, env, 'TOKENLEDGER_LOGIN_THROTTLE') ?? '5/min'),
     trustedProxies: integer(pick(undefined, env, 'TOKENLEDGER_TRUSTED_PROXIES') ?? '0', 'TOKENLEDGER_TRUSTED_PROXIES', 0, 16),
     ...(writeWaitMs === undefined ? {} : { writeWaitMs }),
+    admin: ON_OFF.get(adminText)!,
+    adminSessionTtlMs,
   };
 }

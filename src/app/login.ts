@@ -1,4 +1,4 @@
-import { randomBase62 } from '../domain/index.js';
+import { randomBase62, type PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
 import { loadUser } from './execute.js';
 import { verifyPassword } from './passwords/index.js';
@@ -17,6 +17,13 @@ export interface LoginPolicy {
   ttlMs: number;
   /** Live login tokens per user; issuing one more retires the oldest. null: unlimited. */
   limit: number | null;
+  /** The token name before its random part (default `login`; the admin console's sessions: `admin-session`). */
+  namePrefix?: string;
+  /**
+   * Who may log in besides holding an active account and the right password (the admin console:
+   * staff only). Checked after the password, so a refusal costs what any failure costs.
+   */
+  admits?: (user: PresentUser) => boolean;
 }
 
 /**
@@ -25,7 +32,7 @@ export interface LoginPolicy {
  */
 export type LoginResult =
   | { ok: true; issued: IssuedToken }
-  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'inactive' };
+  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'inactive' | 'not_admitted' };
 
 const NAME_ATTEMPTS = 3;
 
@@ -44,9 +51,10 @@ export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, p
   if (rehash) await rehashPassword(deps, { ...actor, actor: username }, username, user.passwordHash!, password);
   // Django's ModelBackend checks the password first and `is_active` after, as we do.
   if (!user.active) return { ok: false, reason: 'inactive' };
+  if (policy.admits && !policy.admits(user)) return { ok: false, reason: 'not_admitted' };
   for (let attempt = 1; ; attempt++) {
     // A random name, so that concurrent logins of one user never race for the same name.
-    const name = `login-${randomBase62(deps.random, 10)}`;
+    const name = `${policy.namePrefix ?? 'login'}-${randomBase62(deps.random, 10)}`;
     try {
       // The login token is in the log once appended: it is the caller's even if the projection is late.
       const issued = await keepIssued(

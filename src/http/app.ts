@@ -4,6 +4,7 @@ import type { Ledger } from '../app/ledger.js';
 import { PasswordWork } from '../app/passwords/index.js';
 import type { Settings } from '../config.js';
 import type { ProjectionStore } from '../projection/port.js';
+import { adminConsole } from '../admin/console.js';
 import { tokenAuth } from '../koa/index.js';
 import { LoginGate } from './login-gate.js';
 import { createLogger } from './logging.js';
@@ -52,7 +53,7 @@ function defaultThrottle(settings: Settings, clock: () => number): LoginThrottle
 
 /**
  * The `tokenledger serve` application (SPEC §5) as a Koa app: DRF's obtain-token endpoint, Knox's
- * logout and logoutall, whoami, the staff API, health and metrics. It opens and closes nothing:
+ * logout and logoutall, whoami, the staff API, health and metrics, and the admin console. It opens and closes nothing:
  * its owner passes the ledger and projection in and closes them.
  */
 export function createApp(options: AppOptions): App {
@@ -107,6 +108,10 @@ export function createApp(options: AppOptions): App {
   // Errors are answered and logged by requestFrame; Koa's own printer would only repeat them.
   app.silent = true;
   app.use(requestFrame(logger, metrics));
+  if (settings.admin) {
+    // The admin console (/admin/): sessions are tokens looked up in the same projection, sign-ins go through the same login gate.
+    app.use(adminConsole({ ledger, projection, gate, tokenPrefix: settings.tokenPrefix, sessionTtlMs: settings.adminSessionTtlMs, clock }));
+  }
   app.use(routes.middleware());
   return app;
 }

@@ -1,0 +1,83 @@
+import type { Context } from 'koa';
+import type { Actor } from '../app/context.js';
+import type { Ledger } from '../app/ledger.js';
+import type { LoginGate } from '../http/login-gate.js';
+import type { KeyLookup } from '../auth/verify.js';
+import { clientAddress } from '../http/routing.js';
+import { takeFlash } from './flash.js';
+import { renderPage } from './views.js';
+
+/** What the console runs on: the serve app's ledger, projection (for sessions) and login gate (throttle and password-work caps). */
+export interface AdminDeps {
+  ledger: Ledger;
+  projection: KeyLookup;
+  gate: LoginGate;
+  tokenPrefix: string;
+  /** Lifetime of a session token in ms. */
+  sessionTtlMs: number;
+  /** Epoch milliseconds. */
+  clock: () => number;
+}
+
+/** The signed-in staff member, from the session cookie's token. */
+export interface Session {
+  username: string;
+  isSuperuser: boolean;
+  tokenId: string;
+  /** The session token's name (`admin-session-…`): sign-out revokes it. */
+  name: string;
+  /** The CSRF token every form of this session carries. */
+  csrf: string;
+}
+
+/** The prefix of session token names, so that `token list` shows them for what they are. */
+export const SESSION_NAME_PREFIX = 'admin-session';
+
+/** Who a console request acts as: the staff member, channel `admin`, from the client address, the request id as correlation id. */
+export function callerOf(ctx: Context, username: string): Actor {
+  return { actor: username, channel: 'admin', source: clientAddress(ctx), correlationId: ctx.state.requestId as string };
+}
+
+/** The ledger acting for the signed-in staff member. */
+export function ledgerFor(deps: AdminDeps, ctx: Context, session: Session): Ledger {
+  return deps.ledger.as(callerOf(ctx, session.username));
+}
+
+export interface Crumb {
+  label: string;
+  href?: string;
+}
+
+/** Renders a console page: the layout gets the session, the CSRF token and the flash message. */
+export function page(ctx: Context, name: string, data: Record<string, unknown>, status = 200): void {
+  const session = ctx.state.adminSession as Session | undefined;
+  renderPage(ctx, status, name, { session: session ?? null, csrf: session?.csrf ?? ctx.state.preCsrf ?? '', flash: takeFlash(ctx), errors: [], breadcrumbs: [], ...data });
+}
+
+/** A redirect as an exception, so that a guard deep in a handler can send the browser elsewhere. */
+export class Redirect extends Error {
+  constructor(readonly location: string) {
+    super(`redirect to ${location}`);
+  }
+}
+
+/** A refusal shown as an error page (CSRF failure, missing object). */
+export class PageError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The first value of a form field, '' when absent. */
+export function field(form: Map<string, string[]>, name: string): string {
+  return form.get(name)?.[0] ?? '';
+}
+
+/** A domain error's message without the CLI's `field: ` prefix. */
+export function messageOf(error: { message: string }): string {
+  return error.message.replace(/^[a-z][a-z-]*: /, '');
+}
