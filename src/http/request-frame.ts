@@ -20,12 +20,19 @@ export function requestFrame(logger: Logger, metrics: Metrics) {
     const id = randomUUID();
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
+    // Now, while the socket is surely there: a request cut short loses it (review L2).
+    const ip = clientAddress(ctx);
     const finish = () => {
       const ms = Math.round((performance.now() - started) * 1000) / 1000;
       const user = (ctx.state.user as { username?: string } | undefined)?.username;
-      log({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip: clientAddress(ctx), user });
-      if (ctx.state.error !== undefined) logger.error({ id, err: ctx.state.error }, 'request failed');
+      // The count comes first: a line that cannot be written must not lose it.
       metrics.countRequest(ctx.method, ctx.status);
+      try {
+        log({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip, user });
+        if (ctx.state.error !== undefined) logger.error({ id, err: ctx.state.error }, 'request failed');
+      } catch {
+        // A logger that throws does not turn an answered request into Koa's plain-text 500.
+      }
     };
     let pending: Promise<unknown>;
     try {

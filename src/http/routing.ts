@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import type { Actor } from '../app/context.js';
@@ -26,11 +27,22 @@ export function userOf(ctx: Context): { user: AuthUser; auth: AuthInfo } {
 
 /**
  * The client's address: the socket's, or with TOKENLEDGER_TRUSTED_PROXIES, the one the outermost
- * trusted proxy put in `X-Forwarded-For` (Koa's `ctx.ip`). Without proxies it skips `ctx.ip`'s
- * header parsing, which every request paid for.
+ * trusted proxy put in `X-Forwarded-For` (Koa's `ctx.ip`) if it is an IP address at all; anything
+ * else there is ignored for the socket's (review L5). Without proxies it skips `ctx.ip`'s header
+ * parsing, which every request paid for. Worked out once per request (requestFrame asks first,
+ * while the socket is surely there).
  */
 export function clientAddress(ctx: Context): string {
-  return ctx.app.proxy ? ctx.ip : (ctx.req.socket.remoteAddress ?? '');
+  const known = ctx.state.clientAddress as string | undefined;
+  if (known !== undefined) return known;
+  const socket = ctx.req.socket?.remoteAddress ?? '';
+  let address = socket;
+  if (ctx.app.proxy) {
+    const forwarded = ctx.request.ips[0];
+    if (forwarded !== undefined && isIP(forwarded) !== 0) address = forwarded;
+  }
+  ctx.state.clientAddress = address;
+  return address;
 }
 
 /** Who an HTTP call acts as, for the events it appends: channel `http`, from the client address. */

@@ -16,9 +16,24 @@ export interface ServeOptions {
   drainTimeoutMs?: number;
 }
 
+/**
+ * Time limits of every connection (review L4), for a JSON API whose bodies are at most 1 MiB:
+ * the request headers must be in within 10 s, the whole request within 30 s, and an idle
+ * keep-alive connection is closed after 5 s. Node checks the first two every second (its default
+ * is every 30 s). docs/http.md#under-faults.
+ */
+export const SERVER_TIMEOUTS = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
+
 /** A running `tokenledger serve`. */
 export interface RunningServer {
   url: string;
+  /** The Node HTTP server (its timeouts, its connections). */
+  http: Server;
   app: App;
   backends: Backends;
   /** Stops gracefully (idempotent); resolves once everything is closed. */
@@ -99,7 +114,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await verifyPassword('', null);
     let draining = false;
     const handle = app.callback();
-    const server = createServer((req, res) => {
+    const server = createServer({ ...SERVER_TIMEOUTS }, (req, res) => {
       if (draining) res.setHeader('Connection', 'close');
       void handle(req, res);
     });
@@ -122,7 +137,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (options.handleSignals ?? true) removeHandlers = onSignals(logger, stop);
     const url = urlOf(address);
     logger.info({ url, store: backends.storeKind, projection: backends.projection.backend }, 'listening');
-    return { url, app, backends, stop, stopped };
+    return { url, http: server, app, backends, stop, stopped };
   } catch (error) {
     await backends.close();
     throw error;
