@@ -46,33 +46,56 @@ function send(url: string, path: string, options: { method?: string; key?: strin
   return { sent, done };
 }
 
+/** A login whose body arrives in two parts: the first at once, the rest when `finish` is called. */
+function trickle(url: string, body: string): { started: Promise<void>; finish: () => void; done: Promise<Outcome> } {
+  let finish!: () => void;
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const done = new Promise<Outcome>((resolve) => {
+    const headers = { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
+    const req = request(`${url}/api-token-auth/`, { method: 'POST', headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text, at: performance.now() }));
+    });
+    req.on('error', (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message, at: performance.now() }));
+    const half = Math.floor(body.length / 2);
+    req.write(body.slice(0, half), () => markStarted());
+    finish = () => req.end(body.slice(half));
+  });
+  return { started, finish: () => finish(), done };
+}
+
 it('answers every accepted request, refuses new connections, exits 0', async () => {
   const ledger = await openLedger({ settings: { ...loadSettings({}, {}), store } });
   await ledger.registerUser({ username: 'alice', password: 'wonderland-123' });
   const key = (await ledger.issueToken({ username: 'alice' })).key;
   await ledger.close();
 
-  // One thread-pool thread: the logins' password verifies (tens of ms each) run one after another.
-  const serve = await spawnServe(dir, { TOKENLEDGER_STORE: store, TOKENLEDGER_LOGIN_THROTTLE: 'off', UV_THREADPOOL_SIZE: '1' });
+  // Password checks are capped in flight (per address, overall) and never queue, so logins cannot be
+  // what keeps the server busy at the signal. Two logins trickle their bodies instead: the server
+  // has accepted them before the signal and reads the rest of each body after it.
+  const serve = await spawnServe(dir, { TOKENLEDGER_STORE: store, TOKENLEDGER_LOGIN_THROTTLE: 'off' });
   const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
   const login = JSON.stringify({ username: 'alice', password: 'wonderland-123' });
-  // Logins queue for that thread, so they are still in flight when the signal comes.
+  const trickled = [trickle(serve.url, login), trickle(serve.url, login)];
   const wave = [
-    ...Array.from({ length: 12 }, () => send(serve.url, '/api-token-auth/', { method: 'POST', body: login })),
-    ...Array.from({ length: 6 }, () => send(serve.url, '/api-token-auth/', { method: 'POST', body: login, agent: keepAlive })),
+    send(serve.url, '/api-token-auth/', { method: 'POST', body: login }),
+    send(serve.url, '/api-token-auth/', { method: 'POST', body: login, agent: keepAlive }),
     ...Array.from({ length: 32 }, (_, i) => send(serve.url, '/api/whoami/', { key, agent: i % 2 ? keepAlive : false })),
   ];
-  await Promise.all(wave.map((r) => r.sent));
+  await Promise.all([...wave.map((r) => r.sent), ...trickled.map((r) => r.started)]);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const signalled = performance.now();
   serve.child.kill('SIGTERM');
+  setTimeout(() => trickled.forEach((r) => r.finish()), 150);
   // Knocking while it drains: each new connection is either answered or refused.
   const late: Promise<Outcome>[] = [];
   for (let i = 0; i < 20; i++) {
     late.push(send(serve.url, '/api/whoami/', { key }).done);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  const outcomes = await Promise.all(wave.map((r) => r.done));
+  const outcomes = await Promise.all([...wave.map((r) => r.done), ...trickled.map((r) => r.done)]);
   const exit = await serve.exited;
   keepAlive.destroy();
 
@@ -80,9 +103,11 @@ it('answers every accepted request, refuses new connections, exits 0', async () 
     expect(outcome.error).toBeUndefined();
     expect(outcome.status).toBe(200);
   }
-  expect(outcomes.filter((o) => o.body!.startsWith('{"token":"tl_'))).toHaveLength(18);
-  // The test means something only if requests were still being served after the signal.
-  expect(outcomes.filter((o) => o.at > signalled).length).toBeGreaterThan(0);
+  expect(outcomes.filter((o) => o.body!.startsWith('{"token":"tl_'))).toHaveLength(4);
+  // The test means something only if requests were still being served after the signal: the
+  // trickled logins were completed by their clients 150 ms after it.
+  const late2 = await Promise.all(trickled.map((r) => r.done));
+  for (const outcome of late2) expect(outcome.at).toBeGreaterThan(signalled + 100);
   // New connections: refused once the listener is closed. A connection that raced the close in
   // the kernel's backlog is reset, never accepted by the server; none is answered with an error.
   const knocks = await Promise.all(late);
@@ -91,5 +116,5 @@ it('answers every accepted request, refuses new connections, exits 0', async () 
   expect(exit).toEqual({ code: 0, signal: null });
   const messages = serve.stdout.map((line) => JSON.parse(line).msg);
   expect(messages).toContain('stopped');
-  expect(messages.filter((m) => m === 'request').length).toBeGreaterThanOrEqual(50);
+  expect(messages.filter((m) => m === 'request').length).toBeGreaterThanOrEqual(36);
 });
