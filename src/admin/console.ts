@@ -66,6 +66,10 @@ export class Console {
     return { username: record.username, isSuperuser: record.isSuperuser, tokenId: record.tokenId, name: record.name, csrf: sessionCsrf(key) };
   }
 
+  signedInOrRedirect(ctx: Context): Promise<Session> {
+    return this.signedIn(ctx);
+  }
+
   private async signedIn(ctx: Context): Promise<Session> {
     const session = await this.session(ctx);
     if (!session) {
@@ -241,6 +245,8 @@ export function adminConsole(deps: AdminDeps): Middleware {
     try {
       if (ctx.path === '/admin') throw new Redirect(ADMIN_PATH);
       await routes(ctx, async () => {
+        // As Django's admin: an address that is no page says so only to signed-in staff.
+        await console.signedInOrRedirect(ctx);
         throw new PageError(404, 'Not found', 'There is no page at this address.');
       });
       if (ctx.status === 405 || (ctx.status === 404 && ctx.body === undefined)) throw new PageError(ctx.status, ctx.status === 405 ? 'Method not allowed' : 'Not found', 'There is no page at this address.');

@@ -1,9 +1,80 @@
 import type { Context } from 'koa';
 import { toAuditEntry, type AuditEntry } from '../app/audit/history.js';
 import { DAMAGE_LABELS, verifyLog } from '../app/audit/verify.js';
-import { DomainError, userStreamId } from '../domain/index.js';
+import { auditQuery } from '../app/audit/history.js';
+import { DomainError, EVENT_TYPES, userStreamId } from '../domain/index.js';
 import type { Console } from './console.js';
-import { field, page } from './context.js';
+import { field, messageOf, page } from './context.js';
+
+/** Events per history page. */
+export const HISTORY_PAGE = 50;
+/** Positions read per step when walking back from the head. */
+const WINDOW = 500;
+/** Positions one page may examine at most: a rare filter gets a short page and a link to search on, never a walk over the whole log. */
+const MAX_SCAN = 20_000;
+
+export interface HistoryFilters {
+  user: string;
+  token: string;
+  type: string;
+  actor: string;
+  channel: string;
+  since: string;
+  until: string;
+}
+
+const FILTER_NAMES = ['user', 'token', 'type', 'actor', 'channel', 'since', 'until'] as const;
+
+/**
+ * One page of the history, newest first, and where the next (older) page starts. With a user,
+ * that user's stream is read; otherwise the log is read backwards from `before` in windows of
+ * positions, at most MAX_SCAN positions per page, so a page costs the same at any log size.
+ */
+export async function historyPage(
+  console: Console,
+  filters: HistoryFilters,
+  before: bigint | null,
+): Promise<{ events: AuditEntry[]; next: bigint | null; scannedTo: bigint | null }> {
+  const { store } = console.deps.ledger;
+  const query = auditQuery(
+    {
+      user: filters.user || undefined,
+      token: filters.token || undefined,
+      type: filters.type ? [filters.type] : undefined,
+      since: filters.since || undefined,
+      until: filters.until || undefined,
+    },
+    new Date(console.deps.clock()),
+  );
+  const matches = (e: AuditEntry) =>
+    (query.token === undefined || e.token === query.token) &&
+    (query.types === undefined || query.types.has(e.type)) &&
+    (filters.actor === '' || e.metadata.actor === filters.actor) &&
+    (filters.channel === '' || e.metadata.channel === filters.channel) &&
+    (query.since === undefined || String(e.metadata.at) >= query.since) &&
+    (query.until === undefined || String(e.metadata.at) <= query.until);
+  if (query.user !== undefined) {
+    const all = (await userHistory(console, query.user)).filter((e) => (before === null || BigInt(e.position) < before) && matches(e)).reverse();
+    const events = all.slice(0, HISTORY_PAGE);
+    return { events, next: all.length > HISTORY_PAGE ? BigInt(events.at(-1)!.position) : null, scannedTo: null };
+  }
+  let end = before ?? (await store.headPosition()) + 1n;
+  const events: AuditEntry[] = [];
+  let scanned = 0n;
+  while (end > 1n && events.length < HISTORY_PAGE && scanned < BigInt(MAX_SCAN)) {
+    const start = end - 1n - BigInt(WINDOW) > 0n ? end - 1n - BigInt(WINDOW) : 0n;
+    const batch = (await store.readAll({ after: start, limit: WINDOW })).filter((e) => e.position < end);
+    for (const recorded of batch.reverse()) {
+      const entry = toAuditEntry(recorded);
+      if (matches(entry)) events.push(entry);
+    }
+    scanned += end - 1n - start;
+    end = start + 1n;
+  }
+  const shown = events.slice(0, HISTORY_PAGE);
+  if (events.length >= HISTORY_PAGE) return { events: shown, next: BigInt(shown.at(-1)!.position), scannedTo: null };
+  return { events: shown, next: end > 1n ? end : null, scannedTo: end > 1n ? end : null };
+}
 
 /** An event's data and metadata as the console shows them: the audit redaction, and no digest at all (not even its first characters). */
 export function eventJson(entry: AuditEntry): string {
@@ -35,6 +106,27 @@ function instant(text: string, now: Date): Date {
 export function historyPages(console: Console): void {
   const { deps } = console;
   const crumbs = (last: string) => [{ label: 'History', href: '/admin/history/' }, { label: last }];
+
+  console.get('/admin/history/', async (ctx) => {
+    const filters = Object.fromEntries(FILTER_NAMES.map((n) => [n, String(ctx.query[n] ?? '').trim()])) as unknown as HistoryFilters;
+    const beforeText = String(ctx.query.before ?? '');
+    const before = /^\d{1,18}$/.test(beforeText) ? BigInt(beforeText) : null;
+    const data = { title: 'History', filters, types: EVENT_TYPES, json: eventJson, events: [] as AuditEntry[], next: null as string | null, scannedTo: null as string | null };
+    try {
+      const found = await historyPage(console, filters, before);
+      const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v !== ''));
+      if (found.next !== null) params.set('before', String(found.next));
+      page(ctx, '@history', {
+        ...data,
+        events: found.events,
+        next: found.next === null ? null : `/admin/history/?${params}`,
+        scannedTo: found.scannedTo === null ? null : String(found.scannedTo),
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      page(ctx, '@history', { ...data, errors: [messageOf(error)] }, 400);
+    }
+  });
 
   console.get('/admin/history/verify/', async (ctx) => {
     page(ctx, '@verify', { title: 'Verify the log', breadcrumbs: crumbs('Verify the log'), result: null });

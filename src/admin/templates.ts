@@ -263,6 +263,7 @@ const history = `<% layout('@layout') %>
   <p><button type="submit">Filter</button></p>
 </form>
 <%~ include('@events', { events: it.events, json: it.json }) %>
+<% if (it.scannedTo) { %><p>No more matches among the most recent events searched; older ones start before position <%= it.scannedTo %>.</p><% } %>
 <% if (it.next) { %><p><a href="<%= it.next %>">Older events</a></p><% } %>
 `;
 
