@@ -4,6 +4,7 @@ import type { EventStore } from '../eventstore/port.js';
 import type { ProjectionRuntime } from '../projection/open.js';
 import { readYourWrites } from '../projection/read-your-writes.js';
 import { cliActor, defaultDeps, type Actor, type LedgerDeps } from './context.js';
+import { importDrf, type DrfImportInput, type DrfImportOptions } from './import-drf.js';
 import { listTokens, listUsers, verifyKey } from './queries.js';
 import { issueToken, revokeToken, rotateToken, type IssueTokenInput, type RevokeTokenInput, type RotateTokenInput } from './tokens.js';
 import { registerUser, setActive, setFlags, setPassword, type RegisterUserInput } from './users.js';
@@ -52,6 +53,10 @@ export class Ledger {
   }
   revokeToken(input: RevokeTokenInput) {
     return revokeToken(this.deps, this.actor, input);
+  }
+  /** Imports DRF users and keys read by src/import (events: channel `import`, this ledger's actor). */
+  importDrf(input: DrfImportInput, options: DrfImportOptions = {}) {
+    return importDrf(this.deps, this.actor, input, options);
   }
   listUsers() {
     return listUsers(this.deps.store);

@@ -4,9 +4,7 @@ export type DomainErrorCode =
   | 'user_exists'
   | 'token_exists'
   | 'token_not_found'
-  | 'invalid_input'
-  /** Too many successful logins of one user within the login rate's window (`details.retryAfterMs`). */
-  | 'login_rate';
+  | 'invalid_input';
 
 export class DomainError extends Error {
   constructor(

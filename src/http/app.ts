@@ -30,7 +30,7 @@ export interface AppOptions {
   clock?: () => number;
   /** Default: in memory, at `settings.loginThrottle`; null disables it. */
   throttle?: LoginThrottle | null;
-  /** Caps on password checks in flight (per client address and overall). Default: from `settings.passwordChecks`. */
+  /** Caps on password checks in flight (per client address and overall). Default: PasswordWork's defaults. */
   passwordWork?: PasswordWork;
   metrics?: Metrics;
   /** More readiness checks (Redis of the throttle, say). */
@@ -63,9 +63,7 @@ export function createApp(options: AppOptions): App {
   const metrics =
     options.metrics ?? new Metrics(async () => Number((await ledger.store.headPosition()) - (await projection.checkpoint())));
   const throttle = options.throttle === undefined ? defaultThrottle(settings, clock) : options.throttle;
-  const checks = settings.passwordChecks;
-  const work = options.passwordWork ?? new PasswordWork({ perKey: checks.perAddress, ...(checks.overall === null ? {} : { overall: checks.overall }) });
-  const gate = new LoginGate(throttle, work);
+  const gate = new LoginGate(throttle, options.passwordWork ?? new PasswordWork());
 
   const auth = tokenAuth({
     projection: metrics.timed(projection),
@@ -86,7 +84,7 @@ export function createApp(options: AppOptions): App {
     maxLag: options.maxLag ?? 100,
     checks: options.checks ?? [],
   });
-  const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit, rate: settings.loginRate };
+  const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit };
   routes.resource('/api-token-auth/', 'Obtain Auth Token', [], { POST: loginHandler({ ledger, policy, gate, metrics }) }, [
     'application/x-www-form-urlencoded',
     'multipart/form-data',

@@ -54,8 +54,7 @@ export class LoginGate {
     }
     // A token was issued: a throttle that cannot be reached now keeps the attempt counted rather
     // than taking the token back.
-    // So was a login refused only by the user's login rate: its password was right, no guess.
-    if (result.ok || result.reason === 'rate_limited') await reservation?.release().catch(() => {});
+    if (result.ok) await reservation?.release().catch(() => {});
     return result;
   }
 }

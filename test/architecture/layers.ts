@@ -47,8 +47,10 @@ export const ARROWS: Record<string, readonly string[]> = {
     'src/directory',
     'src/eventstore/vault',
   ],
-  // oclif commands: parse, one call into src/app, print (`serve` starts src/http).
-  commands: ['src/app', 'src/config', 'src/domain', 'src/http'],
+  // Readers of other systems' data for `import` (a DRF project's database or dumpdata): they read and hand over, never append.
+  'src/import': ['src/domain'],
+  // oclif commands: parse, one call into src/app, print (`serve` starts src/http; `import` reads through src/import).
+  commands: ['src/app', 'src/config', 'src/domain', 'src/http', 'src/import'],
 };
 
 /** The room a file (a path relative to the repository root) belongs to, or null. */

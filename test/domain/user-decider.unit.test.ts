@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evolve, initialState, liveDigests, type LedgerEvent, type TokenKind, type UserCommand } from '../../src/domain/index.js';
+import { evolve, initialState, liveDigests, type ImportedUser, type LedgerEvent, type TokenKind, type UserCommand } from '../../src/domain/index.js';
 import { deciderSpec } from './decider-spec.js';
 
 const { given } = deciderSpec('alice');
@@ -84,7 +84,7 @@ describe('user decider', () => {
     });
     it('evolve ignores events that come before the registration', () => {
       const state = [issued('d0'), deactivated, registered].reduce(evolve, initialState());
-      expect(state).toEqual({ exists: true, userId: 'u-1', username: 'alice', active: true, isStaff: false, isSuperuser: false, passwordHash: null, createdAt: at(0), tokens: {}, recentLogins: [] });
+      expect(state).toEqual({ exists: true, userId: 'u-1', username: 'alice', active: true, isStaff: false, isSuperuser: false, passwordHash: null, createdAt: at(0), tokens: {} });
       expect(evolve(initialState(), issued('d0'))).toEqual({ exists: false });
     });
   });
@@ -121,6 +121,42 @@ describe('user decider', () => {
       given([registered]).when(revoke(3, { name: 'ci' })).thenThrows('token_not_found', 'User alice has no token named ci');
     });
     it('revoking all of no tokens is not an error', () => given([registered]).when(revoke(3, { all: true })).then([]));
+  });
+
+  describe('ImportUser', () => {
+    const token = { tokenId: 't-drf', digest: 'd-drf', keyPrefix: '9944b091', createdAt: at(-50) };
+    const imported = (o: Partial<ImportedUser> = {}): UserCommand => ({
+      type: 'ImportUser',
+      data: { userId: 'u-1', username: 'alice', active: true, isStaff: false, isSuperuser: false, passwordHash: 'pbkdf2_sha256$1$s$h', joinedAt: at(-100), token, overwrite: null, now: at(5), ...o },
+    });
+    const drfIssued: LedgerEvent = {
+      type: 'TokenIssued',
+      data: { tokenId: 't-drf', name: 'drf', kind: 'named', format: 'drf', digest: 'd-drf', keyPrefix: '9944b091', scopes: [], description: null, expiresAt: null, at: at(-50) },
+    };
+    const joined: LedgerEvent = { type: 'UserRegistered', data: { userId: 'u-1', username: 'alice', isStaff: false, isSuperuser: false, passwordHash: 'pbkdf2_sha256$1$s$h', at: at(-100) } };
+
+    it('registers a new user at their join date with their key as token drf, in one decision', () =>
+      given([]).when(imported()).then([joined, drfIssued]));
+    it('an inactive user is deactivated in the same decision; no key, no token', () =>
+      given([]).when(imported({ active: false, token: null })).then([joined, { type: 'UserDeactivated', data: { at: at(5) } }]));
+    it('leaves an existing user as they are unless told to overwrite', () =>
+      given([registered]).when(imported({ isStaff: true })).then([]));
+    it('overwriting changes only what differs, replacing the drf token', () => {
+      const old = issued('d-old', { name: 'drf' });
+      given([registered, old])
+        .when(imported({ isStaff: true, active: false, overwrite: { keepPassword: false } }))
+        .then([
+          { type: 'UserPasswordSet', data: { passwordHash: 'pbkdf2_sha256$1$s$h', at: at(5) } },
+          { type: 'UserFlagsChanged', data: { isStaff: true, isSuperuser: false, at: at(5) } },
+          { type: 'UserDeactivated', data: { at: at(5) } },
+          { type: 'TokenRevoked', data: { tokenId: 't-d-old', name: 'drf', digests: ['d-old'], reason: 'replaced by import', at: at(5) } },
+          drfIssued,
+        ]);
+      given([joined, drfIssued]).when(imported({ overwrite: { keepPassword: true } })).then([]);
+      given([joined, drfIssued])
+        .when(imported({ token: null, overwrite: { keepPassword: true } }))
+        .then([{ type: 'TokenRevoked', data: { tokenId: 't-drf', name: 'drf', digests: ['d-drf'], reason: 'not in the import', at: at(5) } }]);
+    });
   });
 
   describe('when deactivated', () => {

@@ -1,0 +1,215 @@
+import { IMPORTED_TOKEN_NAME, decide, ledgerEventOf, type ImportedUser, type UserState } from '../domain/index.js';
+import type { RecordedEvent } from '../eventstore/port.js';
+import { ProjectionBehindError, ProjectionUnavailableError } from '../projection/port.js';
+import type { Actor, LedgerDeps } from './context.js';
+import { execute, readUser } from './execute.js';
+import { algorithmOf, type PasswordAlgorithm } from './passwords/index.js';
+import { usernameSchema } from './validation.js';
+
+/** One DRF user as a source reader hands it over (src/import's DrfUser): a key only as its digest. */
+export interface DrfUserInput {
+  username: string;
+  password: string;
+  isActive: boolean;
+  isStaff: boolean;
+  isSuperuser: boolean;
+  dateJoined: string;
+  token: { digest: string; keyPrefix: string; created: string } | null;
+}
+
+export interface DrfImportInput {
+  /** The source as named in events and output (no password). */
+  source: string;
+  users: readonly DrfUserInput[];
+  orphanTokens: number;
+}
+
+export interface DrfImportOptions {
+  /** Decide and count, append nothing. */
+  dryRun?: boolean;
+  /** Bring users who exist with other data to DRF's values, rather than skip them. */
+  overwrite?: boolean;
+  /** Users imported at once (their appends share commits). */
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What differs between a tokenledger user and the DRF user of the same name. */
+export type Difference = 'password' | 'staff' | 'superuser' | 'active' | 'token';
+
+export interface DrfImportSummary {
+  source: string;
+  dryRun: boolean;
+  /** Users read from the source. */
+  users: number;
+  /** New in tokenledger (or that would be, on a dry run). */
+  created: number;
+  /** Already there with the same data (an earlier import): nothing to do. */
+  unchanged: number;
+  /** Existing users brought to DRF's data (--overwrite). */
+  overwritten: number;
+  /** Existing users with other data, skipped (never overwritten without --overwrite). */
+  conflicts: { username: string; differs: Difference[] }[];
+  /** Users tokenledger cannot hold, skipped. */
+  invalid: { username: string; reason: string }[];
+  /** DRF keys that became tokens in this run. */
+  tokens: number;
+  /**
+   * Every user read, by password algorithm. `unusable` (Django's `!…`) and `unsupported` (crypt,
+   * anything unknown or malformed) are imported without a password.
+   */
+  passwords: Partial<Record<PasswordAlgorithm, number>>;
+  /** Token rows whose user was not in the source. */
+  orphanTokens: number;
+  /** Events appended (on a dry run: that would be). */
+  events: number;
+}
+
+type Outcome = 'created' | 'unchanged' | 'overwritten' | 'conflict';
+
+/** The stored password string a user should have, or null: none (unusable `!…`, or a scheme nobody can verify). */
+function storedPassword(password: string): { hash: string | null; algorithm: PasswordAlgorithm } {
+  const algorithm = algorithmOf(password);
+  return { hash: algorithm === 'unusable' || algorithm === 'unsupported' ? null : password, algorithm };
+}
+
+/**
+ * Whether the user's password is the one the import brings. After a re-hash on login the
+ * imported string is gone (replaced, and under erasure shredded), so a password last set by an
+ * import and since re-hashed counts as the same.
+ */
+function samePassword(state: Extract<UserState, { exists: true }>, history: readonly RecordedEvent[], hash: string | null): boolean {
+  let setByImport = false;
+  let rehashed = false;
+  for (const recorded of history) {
+    const event = ledgerEventOf(recorded);
+    if (event?.type === 'UserRegistered' || event?.type === 'UserPasswordSet') {
+      setByImport = recorded.metadata.channel === 'import';
+      rehashed = false;
+    } else if (event?.type === 'UserPasswordRehashed') rehashed = true;
+  }
+  return rehashed ? setByImport : state.passwordHash === hash;
+}
+
+export function differences(state: UserState, history: readonly RecordedEvent[], user: DrfUserInput, hash: string | null): Difference[] {
+  if (!state.exists) return [];
+  const differs: Difference[] = [];
+  if (!samePassword(state, history, hash)) differs.push('password');
+  if (state.isStaff !== user.isStaff) differs.push('staff');
+  if (state.isSuperuser !== user.isSuperuser) differs.push('superuser');
+  if (state.active !== user.isActive) differs.push('active');
+  const token = state.tokens[IMPORTED_TOKEN_NAME];
+  if (user.token ? token?.digest !== user.token.digest : token !== undefined) differs.push('token');
+  return differs;
+}
+
+function plan(
+  state: UserState,
+  history: readonly RecordedEvent[],
+  user: DrfUserInput,
+  hash: string | null,
+  overwrite: boolean,
+): { outcome: Outcome; differs: Difference[]; overwrite: ImportedUser['overwrite'] } {
+  if (!state.exists) return { outcome: 'created', differs: [], overwrite: null };
+  const differs = differences(state, history, user, hash);
+  if (differs.length === 0) return { outcome: 'unchanged', differs, overwrite: null };
+  if (!overwrite) return { outcome: 'conflict', differs, overwrite: null };
+  return { outcome: 'overwritten', differs, overwrite: { keepPassword: !differs.includes('password') } };
+}
+
+/**
+ * Imports DRF users and their keys: each user in one append through `execute` (the app's one
+ * write path), so an import stopped at any point holds every user entirely or not at all, and a
+ * second run appends nothing for users already there. Appends skip the per-write wait for the
+ * projection and wait once at the end.
+ */
+export async function importDrf(deps: LedgerDeps, actor: Actor, input: DrfImportInput, options: DrfImportOptions = {}): Promise<DrfImportSummary> {
+  const summary: DrfImportSummary = {
+    source: input.source,
+    dryRun: options.dryRun ?? false,
+    users: input.users.length,
+    created: 0,
+    unchanged: 0,
+    overwritten: 0,
+    conflicts: [],
+    invalid: [],
+    tokens: 0,
+    passwords: {},
+    orphanTokens: input.orphanTokens,
+    events: 0,
+  };
+  const importing: Actor = { ...actor, channel: 'import', source: input.source, correlationId: actor.correlationId ?? deps.newId() };
+  const writing: LedgerDeps = { ...deps, afterAppend: async () => {} };
+  const overwrite = options.overwrite ?? false;
+  let last: bigint | null = null;
+
+  const one = async (user: DrfUserInput): Promise<void> => {
+    const { hash, algorithm } = storedPassword(user.password);
+    summary.passwords[algorithm] = (summary.passwords[algorithm] ?? 0) + 1;
+    if (!usernameSchema.safeParse(user.username).success) {
+      summary.invalid.push({ username: user.username, reason: 'not a valid tokenledger username (letters, digits and @/./+/-/_, at most 150)' });
+      return;
+    }
+    const imported = (now: string, overwriting: ImportedUser['overwrite']): ImportedUser & { now: string } => ({
+      userId: deps.newId(),
+      username: user.username,
+      active: user.isActive,
+      isStaff: user.isStaff,
+      isSuperuser: user.isSuperuser,
+      passwordHash: hash,
+      joinedAt: user.dateJoined,
+      token: user.token && { tokenId: deps.newId(), digest: user.token.digest, keyPrefix: user.token.keyPrefix, createdAt: user.token.created },
+      overwrite: overwriting,
+      now,
+    });
+    let decided: ReturnType<typeof plan>;
+    let appended: { type: string }[];
+    if (summary.dryRun) {
+      const { state, history } = await readUser(deps, user.username);
+      decided = plan(state, history, user, hash, overwrite);
+      appended = decide({ type: 'ImportUser', data: imported(new Date(0).toISOString(), decided.overwrite) }, state, user.username);
+    } else {
+      const executed = await execute(writing, user.username, importing, (now, state, history) => {
+        decided = plan(state, history, user, hash, overwrite);
+        return { type: 'ImportUser', data: imported(now, decided.overwrite) };
+      });
+      appended = executed.events;
+      if (executed.position !== null && (last === null || executed.position > last)) last = executed.position;
+    }
+    const { outcome, differs } = decided!;
+    if (outcome === 'conflict') summary.conflicts.push({ username: user.username, differs });
+    else summary[outcome]++;
+    summary.events += appended.length;
+    summary.tokens += appended.filter((e) => e.type === 'TokenIssued').length;
+  };
+
+  const total = input.users.length;
+  let next = 0;
+  let done = 0;
+  let failed: unknown = null;
+  const worker = async () => {
+    while (failed === null && next < total) {
+      const user = input.users[next++]!;
+      try {
+        await one(user);
+      } catch (error) {
+        failed ??= error;
+        return;
+      }
+      options.onProgress?.(++done, total);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 128, total)) }, worker));
+  if (failed !== null) throw failed;
+  summary.conflicts.sort((a, b) => a.username.localeCompare(b.username));
+  summary.invalid.sort((a, b) => a.username.localeCompare(b.username));
+  if (last !== null) {
+    try {
+      await deps.afterAppend(last);
+    } catch (error) {
+      if (error instanceof ProjectionUnavailableError) throw new ProjectionBehindError(error);
+      throw error;
+    }
+  }
+  return summary;
+}
