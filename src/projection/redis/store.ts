@@ -29,6 +29,13 @@ export class RedisProjectionStore implements ProjectionStore {
   readonly backend = 'redis';
   /** The live generation as last seen (null: none); every lookup checks it in the same MGET. */
   private generation: string | null = null;
+  /**
+   * The furthest checkpoint this process has seen the projection at (in a lookup, or applied by
+   * its projector). A live checkpoint behind it means Redis went back in time (restored from an
+   * older snapshot, a lagging replica promoted): its records may accept keys the log has revoked
+   * since, so lookups fail closed until a projector has brought it back this far (review L1).
+   */
+  private seen = 0;
 
   private constructor(
     private readonly reader: ProjectionRedis,
@@ -67,10 +74,11 @@ export class RedisProjectionStore implements ProjectionStore {
     for (let attempt = 0; attempt < 3; attempt++) {
       const gen = this.generation ?? '';
       // Whole key names, sent as they are: the client's own prefixing would copy every name again.
-      const names = new Array<string>(digests.length + 1);
+      const names = new Array<string>(digests.length + 2);
       names[0] = this.prefix + keys.live;
+      names[1] = this.prefix + keys.checkpoint(gen);
       const recordPrefix = this.prefix + keys.record(gen, '');
-      for (let i = 0; i < digests.length; i++) names[i + 1] = recordPrefix + digests[i]!;
+      for (let i = 0; i < digests.length; i++) names[i + 2] = recordPrefix + digests[i]!;
       let reply: (Buffer | null)[];
       try {
         // Our own Command rather than redis.mget: values come back as bytes (most are compared
@@ -91,8 +99,11 @@ export class RedisProjectionStore implements ProjectionStore {
         this.generation = live;
         continue;
       }
+      const checkpoint = reply[1] == null ? 0 : Number(reply[1].toString('latin1'));
+      if (checkpoint < this.seen) throw this.behind(checkpoint);
+      this.seen = checkpoint;
       const answers = new Array<BatchAnswer>(digests.length);
-      for (let i = 0; i < answers.length; i++) answers[i] = this.decoded.decode(digests[i]!, reply[i + 1] ?? null);
+      for (let i = 0; i < answers.length; i++) answers[i] = this.decoded.decode(digests[i]!, reply[i + 2] ?? null);
       return answers;
     }
     throw new ProjectionUnavailableError('the Redis projection keeps switching generations');
@@ -118,6 +129,8 @@ export class RedisProjectionStore implements ProjectionStore {
         return reply;
       }),
     );
+    // The projection now reflects the log at least this far: lookups must not see less.
+    this.seen = Math.max(this.seen, Number(events.at(-1)!.position));
   }
 
   async checkpoint(): Promise<bigint> {
@@ -141,6 +154,8 @@ export class RedisProjectionStore implements ProjectionStore {
       // The old generation joins the ones to delete in the same step, so a crash leaks nothing.
       await execChecked(this.writer.multi().del(keys.live).sadd(keys.generations, old));
       this.generation = null;
+      // Forgotten on purpose, by this process: what it saw before does not count any more.
+      this.seen = 0;
       await dropGeneration(this.writer, this.prefix, old);
     });
   }
@@ -171,6 +186,13 @@ export class RedisProjectionStore implements ProjectionStore {
 
   private liveGeneration(): Promise<string | null> {
     return this.writer.get(keys.live);
+  }
+
+  private behind(checkpoint: number): ProjectionUnavailableError {
+    return new ProjectionUnavailableError(
+      `TOKENLEDGER_REDIS_URL: the projection in Redis at ${this.target} is at position ${checkpoint}, behind ${this.seen} where this ` +
+        'server saw it (restored from an older snapshot, or a failover to a lagging replica): keys are refused until a projector has caught up',
+    );
   }
 
   private empty(): ProjectionUnavailableError {
