@@ -8,7 +8,12 @@ COPY bin ./bin
 COPY src ./src
 COPY commands ./commands
 COPY projections ./projections
-RUN npm ci && npm prune --omit=dev
+# The KurrentDB and PostgreSQL drivers are optional peer dependencies of the package (a middleware user
+# on SQLite never installs them); the image serves every TOKENLEDGER_STORE scheme, so it adds both, at
+# the versions package.json names. (--save-prod: they are devDependencies too, which --omit=dev would skip.)
+RUN npm ci && npm prune --omit=dev \
+ && npm install --no-save --save-prod --omit=dev --no-audit --no-fund \
+      $(node -p "const p = require('./package.json').peerDependencies; ['@kurrent/kurrentdb-client', 'pg'].map((n) => n + '@' + p[n]).join(' ')")
 
 FROM node:20-bookworm-slim
 WORKDIR /app

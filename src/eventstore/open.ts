@@ -1,4 +1,5 @@
 import type { EventStore } from './port.js';
+import { loadDriver } from './driver.js';
 import { StoreUnavailableError } from './port.js';
 
 export interface OpenStoreOptions {
@@ -8,7 +9,8 @@ export interface OpenStoreOptions {
 
 /**
  * Opens the event store a `TOKENLEDGER_STORE` URL names. Adapters are imported lazily so that a
- * command only loads the driver it uses.
+ * command only loads the driver it uses; the PostgreSQL and KurrentDB drivers are optional peer
+ * dependencies, and a missing one is a one-line error naming the package.
  */
 export async function openEventStore(url: string, options: OpenStoreOptions = {}): Promise<EventStore> {
   if (url.startsWith('sqlite:')) {
@@ -16,11 +18,11 @@ export async function openEventStore(url: string, options: OpenStoreOptions = {}
     return new SqliteEventStore(url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, ''), { writeWaitMs: options.writeWaitMs });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const { PostgresEventStore } = await import('./postgres.js');
+    const { PostgresEventStore } = await loadDriver('postgres', () => import('./postgres.js'));
     return PostgresEventStore.open(url);
   }
   if (/^(kurrentdb|esdb):\/\//.test(url)) {
-    const { KurrentEventStore } = await import('./kurrentdb.js');
+    const { KurrentEventStore } = await loadDriver('kurrentdb', () => import('./kurrentdb.js'));
     return KurrentEventStore.open(url);
   }
   const scheme = url.split(':', 1)[0];
