@@ -48,10 +48,15 @@ export interface Crumb {
   href?: string;
 }
 
+/** An ISO time as the tables show it: `2026-01-31 12:00:00` (UTC), short enough for a column. */
+export function when(iso: unknown): string {
+  return typeof iso === 'string' ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '') : '';
+}
+
 /** Renders a console page: the layout gets the session, the CSRF token and the flash message. */
 export function page(ctx: Context, name: string, data: Record<string, unknown>, status = 200): void {
   const session = ctx.state.adminSession as Session | undefined;
-  renderPage(ctx, status, name, { session: session ?? null, csrf: session?.csrf ?? ctx.state.preCsrf ?? '', flash: takeFlash(ctx), errors: [], breadcrumbs: [], ...data });
+  renderPage(ctx, status, name, { when, session: session ?? null, csrf: session?.csrf ?? ctx.state.preCsrf ?? '', flash: takeFlash(ctx), errors: [], breadcrumbs: [], ...data });
 }
 
 /** A redirect as an exception, so that a guard deep in a handler can send the browser elsewhere. */

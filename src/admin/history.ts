@@ -8,8 +8,9 @@ import { field, messageOf, page } from './context.js';
 
 /** Events per history page. */
 export const HISTORY_PAGE = 50;
-/** Positions read per step when walking back from the head. */
-const WINDOW = 500;
+/** Positions read by the first step back from the head; each further step reads four times more, up to MAX_WINDOW. */
+const FIRST_WINDOW = 100;
+const MAX_WINDOW = 4_000;
 /** Positions one page may examine at most: a rare filter gets a short page and a link to search on, never a walk over the whole log. */
 const MAX_SCAN = 20_000;
 
@@ -26,8 +27,8 @@ export interface HistoryFilters {
 const FILTER_NAMES = ['user', 'token', 'type', 'actor', 'channel', 'since', 'until'] as const;
 
 /**
- * One page of the history, newest first, and where the next (older) page starts. With a user,
- * that user's stream is read; otherwise the log is read backwards from `before` in windows of
+ * One page of the history, newest first, and where the next (older) page starts. With a user or a
+ * token name, the streams that can hold a match are read; otherwise the log is read backwards from `before` in windows of
  * positions, at most MAX_SCAN positions per page, so a page costs the same at any log size.
  */
 export async function historyPage(
@@ -53,17 +54,27 @@ export async function historyPage(
     (filters.channel === '' || e.metadata.channel === filters.channel) &&
     (query.since === undefined || String(e.metadata.at) >= query.since) &&
     (query.until === undefined || String(e.metadata.at) <= query.until);
-  if (query.user !== undefined) {
-    const all = (await userHistory(console, query.user)).filter((e) => (before === null || BigInt(e.position) < before) && matches(e)).reverse();
+  // A user, or a token name: only the streams that can hold a match (the directory knows a token's owners).
+  const streams = query.user === undefined ? undefined : [userStreamId(query.user)];
+  if (streams !== undefined) {
+    const read = await Promise.all(streams.map((id) => store.readStream(id)));
+    const all = read
+      .flat()
+      .filter((e) => before === null || e.position < before)
+      .sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0))
+      .map(toAuditEntry)
+      .filter(matches);
     const events = all.slice(0, HISTORY_PAGE);
     return { events, next: all.length > HISTORY_PAGE ? BigInt(events.at(-1)!.position) : null, scannedTo: null };
   }
   let end = before ?? (await store.headPosition()) + 1n;
   const events: AuditEntry[] = [];
   let scanned = 0n;
+  let window = FIRST_WINDOW;
   while (end > 1n && events.length < HISTORY_PAGE && scanned < BigInt(MAX_SCAN)) {
-    const start = end - 1n - BigInt(WINDOW) > 0n ? end - 1n - BigInt(WINDOW) : 0n;
-    const batch = (await store.readAll({ after: start, limit: WINDOW })).filter((e) => e.position < end);
+    const start = end - 1n - BigInt(window) > 0n ? end - 1n - BigInt(window) : 0n;
+    const batch = (await store.readAll({ after: start, limit: window })).filter((e) => e.position < end);
+    window = Math.min(MAX_WINDOW, window * 4);
     for (const recorded of batch.reverse()) {
       const entry = toAuditEntry(recorded);
       if (matches(entry)) events.push(entry);

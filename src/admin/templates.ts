@@ -64,10 +64,10 @@ const index = `<% layout('@layout') %>
 <h1>Site administration</h1>
 <div class="tiles">
   <section class="card"><h2><a href="/admin/users/">Users</a></h2>
-    <% if (it.counts) { %><p><%= it.counts.users %> users, <%= it.counts.activeUsers %> active, <%= it.counts.staff %> staff</p><% } %>
+    <% if (it.counts) { %><p><%= it.counts.users.total %> users, <%= it.counts.users.active %> active, <%= it.counts.users.staff %> staff</p><% } %>
     <p><a class="button" href="/admin/users/add/">Add user</a></p></section>
   <section class="card"><h2><a href="/admin/tokens/">Tokens</a></h2>
-    <% if (it.counts) { %><p><%= it.counts.liveTokens %> live tokens</p><% } %>
+    <% if (it.counts) { %><p><%= it.counts.tokens.live %> live, <%= it.counts.tokens.grace %> in grace, <%= it.counts.tokens.expiring %> expiring within 7 days</p><% } %>
     <p><a class="button" href="/admin/tokens/add/">Add token</a></p></section>
   <section class="card"><h2><a href="/admin/history/">History</a></h2>
     <p>Every change is an event in the log.</p>
@@ -105,9 +105,9 @@ const tokenRows = `<table>
 <tr>
   <% if (it.showUser) { %><td><a href="/admin/users/<%= encodeURIComponent(t.username) %>/"><%= t.username %></a></td><% } %>
   <td><%= t.name %></td><td><%= t.kind %></td><td><code><%= t.keyPrefix %>…</code></td><td><%= t.status %></td>
-  <td><%= t.createdAt %></td><td><%= t.expiresAt || 'never' %></td><td><%= (t.scopes || []).join(' ') || 'all' %></td>
+  <td><%= it.when(t.createdAt) %></td><td><%= t.expiresAt ? it.when(t.expiresAt) : 'never' %></td><td><%= (t.scopes || []).join(' ') || 'all' %></td>
   <td class="free"><%= t.description || '' %></td>
-  <td class="actions"><% if (t.status !== 'revoked') { %><a href="/admin/users/<%= encodeURIComponent(t.username) %>/tokens/<%= encodeURIComponent(t.name) %>/rotate/">Rotate</a>
+  <td class="actions"><% if (t.status !== 'revoked' && t.status !== 'expired') { %><a href="/admin/users/<%= encodeURIComponent(t.username) %>/tokens/<%= encodeURIComponent(t.name) %>/rotate/">Rotate</a>
   <a href="/admin/users/<%= encodeURIComponent(t.username) %>/tokens/<%= encodeURIComponent(t.name) %>/revoke/">Revoke</a><% } %></td>
 </tr>
 <% } %>
@@ -121,7 +121,7 @@ const events = `<table class="events">
 <tbody>
 <% for (const e of it.events) { %>
 <tr class="event" data-type="<%= e.type %>">
-  <td><%= e.position %></td><td><%= e.metadata.at %></td><td><%= e.type %></td>
+  <td><%= e.position %></td><td><%= it.when(e.metadata.at) %></td><td><%= e.type %></td>
   <td><% if (e.user) { %><a href="/admin/users/<%= encodeURIComponent(e.user) %>/"><%= e.user %></a><% } %></td>
   <td><%= e.token || '' %></td><td class="actor"><%= e.metadata.actor %></td><td class="channel"><%= e.metadata.channel %></td><td><%= e.metadata.source %></td>
   <td><details><summary>data and metadata</summary><pre><%= it.json(e) %></pre></details></td>
@@ -155,12 +155,12 @@ const user = `<% layout('@layout') %>
 <h2>Tokens</h2>
 <p><a class="button" href="/admin/tokens/add/?user=<%= encodeURIComponent(it.user.username) %>">Add token</a>
 <% if (it.tokens.length) { %> <a class="button danger" href="/admin/users/<%= encodeURIComponent(it.user.username) %>/revoke-all/">Revoke all tokens</a><% } %></p>
-<%~ include('@tokenRows', { tokens: it.tokens, showUser: false }) %>
+<%~ include('@tokenRows', { tokens: it.tokens, showUser: false, when: it.when }) %>
 </section>
 <section class="card">
 <h2>History</h2>
 <% if (it.moreEvents) { %><p>The <%= it.events.length %> most recent events; <a href="/admin/history/?user=<%= encodeURIComponent(it.user.username) %>">all of them</a>.</p><% } %>
-<%~ include('@events', { events: it.events, json: it.json }) %>
+<%~ include('@events', { events: it.events, json: it.json, when: it.when }) %>
 </section>
 `;
 
@@ -262,9 +262,9 @@ const history = `<% layout('@layout') %>
   <p><label for="f_until">Until</label> <input id="f_until" name="until" value="<%= it.filters.until %>"></p>
   <p><button type="submit">Filter</button></p>
 </form>
-<%~ include('@events', { events: it.events, json: it.json }) %>
+<%~ include('@events', { events: it.events, json: it.json, when: it.when }) %>
 <% if (it.scannedTo) { %><p>No more matches among the most recent events searched; older ones start before position <%= it.scannedTo %>.</p><% } %>
-<% if (it.next) { %><p><a href="<%= it.next %>">Older events</a></p><% } %>
+<% if (it.next) { %><p><a href="<%= it.next %>" rel="next">Older events</a></p><% } %>
 `;
 
 const verify = `<% layout('@layout') %>
@@ -307,9 +307,45 @@ const error = `<% layout('@layout') %>
 <p><a href="/admin/">Back to the console</a></p>
 `;
 
-const list = `<% layout('@layout') %>
-<h1><%= it.title %></h1>
-<%~ it.inner %>
+const pager = `<nav class="pager" aria-label="Pages"><% if (it.previous) { %><a href="<%= it.previous %>" rel="prev">Previous page</a><% } %><% if (it.next) { %><a href="<%= it.next %>" rel="next">Next page</a><% } %></nav>`;
+
+const users = `<% layout('@layout') %>
+<h1>Users</h1>
+<p><a class="button" href="/admin/users/add/">Add user</a></p>
+<%~ include('@errors', it) %>
+<form method="get" action="/admin/users/" class="filters" role="search">
+  <p><label for="f_q">Search</label> <input id="f_q" name="q" type="search" value="<%= it.filters.q %>"></p>
+  <p><label for="f_active">Active</label> <select id="f_active" name="active"><% for (const [v, l] of [['', 'all'], ['yes', 'yes'], ['no', 'no']]) { %><option value="<%= v %>"<% if (v === it.filters.active) { %> selected<% } %>><%= l %></option><% } %></select></p>
+  <p><label for="f_staff">Staff</label> <select id="f_staff" name="staff"><% for (const [v, l] of [['', 'all'], ['yes', 'yes'], ['no', 'no']]) { %><option value="<%= v %>"<% if (v === it.filters.staff) { %> selected<% } %>><%= l %></option><% } %></select></p>
+  <p><button type="submit">Filter</button></p>
+</form>
+<table>
+<caption class="visually-hidden">Users</caption>
+<thead><tr><th scope="col">Username</th><th scope="col">Active</th><th scope="col">Staff</th><th scope="col">Superuser</th><th scope="col">Password</th><th scope="col">Tokens</th><th scope="col">Created</th></tr></thead>
+<tbody>
+<% for (const u of it.users) { %>
+<tr><td><a href="/admin/users/<%= encodeURIComponent(u.username) %>/"><%= u.username %></a></td><td><%= u.active ? 'yes' : 'no' %></td><td><%= u.isStaff ? 'yes' : 'no' %></td><td><%= u.isSuperuser ? 'yes' : 'no' %></td><td><%= u.hasPassword ? 'set' : 'none' %></td><td><%= u.tokens %></td><td><%= it.when(u.createdAt) %></td></tr>
+<% } %>
+<% if (!it.users.length) { %><tr><td colspan="7">No users match.</td></tr><% } %>
+</tbody>
+</table>
+<%~ include('@pager', it) %>
+`;
+
+const tokens = `<% layout('@layout') %>
+<h1>Tokens</h1>
+<p><a class="button" href="/admin/tokens/add/">Add token</a></p>
+<%~ include('@errors', it) %>
+<form method="get" action="/admin/tokens/" class="filters" role="search">
+  <p><label for="f_user">User</label> <input id="f_user" name="user" value="<%= it.filters.user %>"></p>
+  <p><label for="f_name">Name</label> <input id="f_name" name="name" value="<%= it.filters.name %>"></p>
+  <p><label for="f_prefix">Key prefix</label> <input id="f_prefix" name="prefix" value="<%= it.filters.prefix %>"></p>
+  <p><label for="f_status">Status</label> <select id="f_status" name="status"><% for (const s of it.statuses) { %><option<% if (s === it.filters.status) { %> selected<% } %>><%= s %></option><% } %></select></p>
+  <p><label for="f_scope">Scope</label> <input id="f_scope" name="scope" value="<%= it.filters.scope %>"></p>
+  <p><button type="submit">Filter</button></p>
+</form>
+<%~ include('@tokenRows', { tokens: it.tokens, showUser: true, when: it.when }) %>
+<%~ include('@pager', it) %>
 `;
 
 export const TEMPLATES: Record<string, string> = {
@@ -330,5 +366,7 @@ export const TEMPLATES: Record<string, string> = {
   '@verify': verify,
   '@keyCheck': keyCheck,
   '@error': error,
-  '@list': list,
+  '@pager': pager,
+  '@users': users,
+  '@tokens': tokens,
 };

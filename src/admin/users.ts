@@ -29,7 +29,7 @@ export async function presentUser(console: Console, username: string): Promise<P
 /** A token row: what the lists show, with its status now. */
 export function tokenRow(username: string, token: PresentUser['tokens'][string], nowIso: string) {
   const view = tokenView(username, token);
-  const status = view.expiresAt !== null && view.expiresAt <= nowIso ? 'expired' : view.graceUntil !== null && view.graceUntil > nowIso ? 'rotated, in grace' : 'active';
+  const status = view.expiresAt !== null && view.expiresAt <= nowIso ? 'expired' : view.graceUntil !== null && view.graceUntil > nowIso ? 'grace' : 'live';
   return { ...view, status };
 }
 
