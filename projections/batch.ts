@@ -1,6 +1,6 @@
 import { usernameOfStream } from '../src/domain/index.js';
 import type { RecordedEvent } from '../src/eventstore/port.js';
-import { projectEvent, type RecordChanges, type UserDoc } from './token-records.js';
+import { DocFold, type RecordChanges, type UserDoc } from './token-records.js';
 
 /** What a batch of events does to one user: their document and records, from `base` to `doc.position`. */
 export interface UserChange {
@@ -27,17 +27,21 @@ export function usersOf(events: readonly RecordedEvent[]): string[] {
  * the batch does not change (everything already applied) are left out, so re-applying is free.
  */
 export function foldBatch(docs: ReadonlyMap<string, UserDoc | null>, events: readonly RecordedEvent[]): Map<string, UserChange> {
-  const result = new Map<string, UserChange>();
+  const folds = new Map<string, { fold: DocFold; base: number; records: RecordChanges; changed: boolean }>();
   for (const event of events) {
     const username = usernameOfStream(event.streamId);
     if (username === null) continue;
-    const known = result.get(username);
-    const before = known ? known.doc : (docs.get(username) ?? null);
-    const records: RecordChanges = known?.records ?? new Map();
-    const after = projectEvent(before, event, records);
-    if (after === null || after === before) continue;
-    if (known) known.doc = after;
-    else result.set(username, { username, base: before?.position ?? 0, doc: after, records });
+    let user = folds.get(username);
+    if (!user) {
+      const before = docs.get(username) ?? null;
+      user = { fold: new DocFold(before), base: before?.position ?? 0, records: new Map(), changed: false };
+      folds.set(username, user);
+    }
+    if (user.fold.apply(event, user.records)) user.changed = true;
+  }
+  const result = new Map<string, UserChange>();
+  for (const [username, { fold, base, records, changed }] of folds) {
+    if (changed && fold.current !== null) result.set(username, { username, base, doc: fold.current, records });
   }
   return result;
 }

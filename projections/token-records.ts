@@ -1,4 +1,4 @@
-import { ledgerEventOf, usernameOfStream, type TokenRecord } from '../src/domain/index.js';
+import { DueQueue, EXPIRED_RETENTION_MS, leavesStateAt, ledgerEventOf, usernameOfStream, type TokenRecord } from '../src/domain/index.js';
 import type { RecordedEvent } from '../src/eventstore/port.js';
 
 /** A live token as its user's document remembers it: enough to write every record it owns. */
@@ -38,10 +38,9 @@ export type RecordChanges = Map<string, StoredRecord | null>;
 
 /**
  * How long an expired token keeps answering "Token has expired." before its record is dropped
- * (as Knox deletes expired tokens): without it, every login token ever issued would stay in
- * Redis for good.
+ * (as Knox deletes expired tokens): the domain's rule, which the user's state follows too.
  */
-export const EXPIRED_RETENTION_MS = 7 * 86_400_000;
+export { EXPIRED_RETENTION_MS };
 
 /**
  * When a record may leave storage (epoch ms; null: never). A superseded secret goes when its
@@ -89,61 +88,130 @@ function dropToken(changes: RecordChanges, token: ProjectedToken | undefined): v
 const isoToMs = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
 /**
+ * One user's document being folded: copied once when first changed (never per event), then
+ * changed in place, with a queue of when each token leaves it. A token leaves the document, and
+ * its records are deleted, at the first event at or after its expiry plus EXPIRED_RETENTION_MS:
+ * the rule the user's state follows, so the document stays as small as the user's live tokens.
+ */
+export class DocFold {
+  private owned = false;
+  private due: DueQueue<{ name: string; tokenId: string }> | null = null;
+
+  constructor(private doc: UserDoc | null) {}
+
+  /** The document after the events applied so far (null while the user does not exist). */
+  get current(): UserDoc | null {
+    return this.doc;
+  }
+
+  /**
+   * Applies one event of a user stream, adding the record writes it implies to `changes`.
+   * Idempotent: an event at or before the document's position changes nothing (returns false).
+   */
+  apply(event: RecordedEvent, changes: RecordChanges): boolean {
+    const position = positionOf(event);
+    if (this.doc !== null && position <= this.doc.position) return false;
+    const e = ledgerEventOf(event);
+    if (e === null || usernameOfStream(event.streamId) === null) {
+      if (this.doc === null) return false;
+      this.own().position = position;
+      return true;
+    }
+    if (e.type === 'UserRegistered') {
+      const { userId, username, isStaff, isSuperuser } = e.data;
+      for (const token of Object.values(this.doc?.tokens ?? {})) dropToken(changes, token);
+      this.doc = { position, userId, username, active: true, isStaff, isSuperuser, tokens: {} };
+      this.owned = true;
+      this.due = new DueQueue();
+      return true;
+    }
+    if (this.doc === null) return false;
+    const doc = this.own();
+    doc.position = position;
+    this.expire(Date.parse(e.data.at), changes);
+    const tokens = doc.tokens;
+    switch (e.type) {
+      case 'UserPasswordSet':
+      case 'UserPasswordRehashed':
+        return true;
+      case 'UserDeactivated':
+      case 'UserActivated':
+      case 'UserFlagsChanged': {
+        if (e.type === 'UserFlagsChanged') Object.assign(doc, { isStaff: e.data.isStaff, isSuperuser: e.data.isSuperuser });
+        else doc.active = e.type === 'UserActivated';
+        // Every record carries the user's flags, so a user-wide change rewrites all of them.
+        for (const token of Object.values(tokens)) putToken(changes, doc, token, position);
+        return true;
+      }
+      case 'TokenIssued': {
+        const { tokenId, name, digest, scopes, expiresAt } = e.data;
+        dropToken(changes, tokens[name]);
+        const token: ProjectedToken = { tokenId, name, scopes, expiresAt: isoToMs(expiresAt), digest, previous: null };
+        tokens[name] = token;
+        this.schedule(token);
+        putToken(changes, doc, token, position);
+        return true;
+      }
+      case 'TokenRotated': {
+        const current = tokens[e.data.name];
+        if (!current) return true;
+        const { digest, previousDigest, graceUntil, droppedDigests } = e.data;
+        for (const dropped of [...droppedDigests, current.previous?.digest, current.digest]) {
+          if (dropped !== undefined) changes.set(dropped, null);
+        }
+        const previous = graceUntil === null ? null : { digest: previousDigest, graceUntil: Date.parse(graceUntil) };
+        // Token objects may be shared with the document the fold started from: replace, never mutate.
+        const token: ProjectedToken = { ...current, digest, previous };
+        tokens[token.name] = token;
+        putToken(changes, doc, token, position);
+        return true;
+      }
+      case 'TokenRevoked': {
+        for (const digest of e.data.digests) changes.set(digest, null);
+        dropToken(changes, tokens[e.data.name]);
+        delete tokens[e.data.name];
+        return true;
+      }
+    }
+  }
+
+  private own(): UserDoc {
+    const doc = this.doc!;
+    if (!this.owned) {
+      this.doc = { ...doc, tokens: { ...doc.tokens } };
+      this.owned = true;
+    }
+    return this.doc!;
+  }
+
+  private schedule(token: ProjectedToken): void {
+    const at = leavesStateAt(token.expiresAt);
+    if (at !== null) this.due!.push(at, { name: token.name, tokenId: token.tokenId });
+  }
+
+  /** Drops the tokens (and their records) whose expiry plus retention has passed at `at`. */
+  private expire(at: number, changes: RecordChanges): void {
+    const tokens = this.doc!.tokens;
+    if (this.due === null) {
+      this.due = new DueQueue();
+      for (const token of Object.values(tokens)) this.schedule(token);
+    }
+    for (const gone of this.due.popDue(at)) {
+      const token = tokens[gone.name];
+      if (token?.tokenId !== gone.tokenId) continue;
+      dropToken(changes, token);
+      delete tokens[gone.name];
+    }
+  }
+}
+
+/**
  * Applies one event of a user stream to that user's document, adding the record writes it
- * implies to `changes`. Pure, and idempotent: an event at or before `doc.position` changes nothing.
- * Returns the document after the event (null while the user does not exist).
+ * implies to `changes`. Pure (the document passed in is not changed), and idempotent: an event
+ * at or before `doc.position` returns `doc` itself. Returns the document after the event (null
+ * while the user does not exist). A fold of many events uses DocFold, which copies once.
  */
 export function projectEvent(doc: UserDoc | null, event: RecordedEvent, changes: RecordChanges): UserDoc | null {
-  const position = positionOf(event);
-  if (doc !== null && position <= doc.position) return doc;
-  const e = ledgerEventOf(event);
-  if (e === null || usernameOfStream(event.streamId) === null) return doc && { ...doc, position };
-  if (e.type === 'UserRegistered') {
-    const { userId, username, isStaff, isSuperuser } = e.data;
-    for (const token of Object.values(doc?.tokens ?? {})) dropToken(changes, token);
-    return { position, userId, username, active: true, isStaff, isSuperuser, tokens: {} };
-  }
-  if (doc === null) return null;
-  switch (e.type) {
-    case 'UserPasswordSet':
-    case 'UserPasswordRehashed':
-      return { ...doc, position };
-    case 'UserDeactivated':
-    case 'UserActivated':
-    case 'UserFlagsChanged': {
-      const next: UserDoc = { ...doc, position };
-      if (e.type === 'UserFlagsChanged') Object.assign(next, { isStaff: e.data.isStaff, isSuperuser: e.data.isSuperuser });
-      else next.active = e.type === 'UserActivated';
-      // Every record carries the user's flags, so a user-wide change rewrites all of them.
-      for (const token of Object.values(next.tokens)) putToken(changes, next, token, position);
-      return next;
-    }
-    case 'TokenIssued': {
-      const { tokenId, name, digest, scopes, expiresAt } = e.data;
-      dropToken(changes, doc.tokens[name]);
-      const token: ProjectedToken = { tokenId, name, scopes, expiresAt: isoToMs(expiresAt), digest, previous: null };
-      const next: UserDoc = { ...doc, position, tokens: { ...doc.tokens, [name]: token } };
-      putToken(changes, next, token, position);
-      return next;
-    }
-    case 'TokenRotated': {
-      const current = doc.tokens[e.data.name];
-      if (!current) return { ...doc, position };
-      const { digest, previousDigest, graceUntil, droppedDigests } = e.data;
-      for (const dropped of [...droppedDigests, current.previous?.digest, current.digest]) {
-        if (dropped !== undefined) changes.set(dropped, null);
-      }
-      const previous = graceUntil === null ? null : { digest: previousDigest, graceUntil: Date.parse(graceUntil) };
-      const token: ProjectedToken = { ...current, digest, previous };
-      const next: UserDoc = { ...doc, position, tokens: { ...doc.tokens, [token.name]: token } };
-      putToken(changes, next, token, position);
-      return next;
-    }
-    case 'TokenRevoked': {
-      for (const digest of e.data.digests) changes.set(digest, null);
-      dropToken(changes, doc.tokens[e.data.name]);
-      const { [e.data.name]: _revoked, ...tokens } = doc.tokens;
-      return { ...doc, position, tokens };
-    }
-  }
+  const fold = new DocFold(doc);
+  return fold.apply(event, changes) ? fold.current : doc;
 }

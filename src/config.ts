@@ -13,7 +13,10 @@ export interface Settings {
   port: number;
   keyword: string;
   loginTtlMs: number;
+  /** Live login tokens per user (default 20): one more login retires the oldest, as Knox's users cap them. */
   loginLimit: number | null;
+  /** Successful logins per user per window (default 20/min); one more is answered 429. null: off. */
+  loginRate: { limit: number; windowMs: number } | null;
   loginThrottle: { limit: number; windowMs: number } | null;
   /**
    * Reverse proxies in front of `serve` whose `X-Forwarded-For` is trusted (default 0: none, the
@@ -67,11 +70,18 @@ function integer(text: string, name: string, min: number, max: number): number {
 
 const THROTTLE_UNITS: Record<string, number> = { s: 1_000, sec: 1_000, m: 60_000, min: 60_000, h: 3_600_000, hour: 3_600_000 };
 
-function parseThrottle(text: string): Settings['loginThrottle'] {
+function parseThrottle(text: string, name = 'TOKENLEDGER_LOGIN_THROTTLE', example = '5/min, 10/h'): Settings['loginThrottle'] {
   if (text === 'off') return null;
   const match = /^(\d+)\/(s|sec|m|min|h|hour)$/.exec(text);
-  if (!match || Number(match[1]) < 1) throw new ConfigError(`TOKENLEDGER_LOGIN_THROTTLE: "${text}" is not a rate (use 5/min, 10/h or off)`);
+  if (!match || Number(match[1]) < 1) throw new ConfigError(`${name}: "${text}" is not a rate (use ${example} or off)`);
   return { limit: Number(match[1]), windowMs: THROTTLE_UNITS[match[2]!]! };
+}
+
+/** The login rate is counted from the user's state, which keeps at most 100 login times of the last hour. */
+function parseLoginRate(text: string): Settings['loginRate'] {
+  const rate = parseThrottle(text, 'TOKENLEDGER_LOGIN_RATE', '20/min, 100/h');
+  if (rate !== null && rate.limit > 100) throw new ConfigError(`TOKENLEDGER_LOGIN_RATE: "${text}" allows more than 100 logins per window (use at most 100, or off)`);
+  return rate;
 }
 
 function redactUrl(url: string): string {
@@ -114,7 +124,7 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   const ttlText = pick(flags.loginTtlMs as string | undefined, env, 'TOKENLEDGER_LOGIN_TTL') ?? '10h';
   const loginTtlMs = parseDuration(ttlText);
   if (loginTtlMs === null) throw new ConfigError(`TOKENLEDGER_LOGIN_TTL: "${ttlText}" is not a duration (use 10h, 30m, 7d or 0)`);
-  const limitText = pick(flags.loginLimit as string | undefined, env, 'TOKENLEDGER_LOGIN_LIMIT');
+  const limitText = pick(flags.loginLimit as string | undefined, env, 'TOKENLEDGER_LOGIN_LIMIT') ?? '20';
   const waitText = pick(undefined, env, 'TOKENLEDGER_WRITE_WAIT');
   const writeWaitMs = waitText === undefined ? undefined : parseDuration(waitText);
   if (writeWaitMs === null || (writeWaitMs !== undefined && (writeWaitMs < 1_000 || writeWaitMs > 600_000))) {
@@ -154,7 +164,8 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
       'the keyword is one word such as Token or Bearer',
     ),
     loginTtlMs,
-    loginLimit: limitText === undefined ? null : integer(limitText, 'TOKENLEDGER_LOGIN_LIMIT', 1, 1_000_000),
+    loginLimit: limitText === 'off' ? null : integer(limitText, 'TOKENLEDGER_LOGIN_LIMIT', 1, 10_000),
+    loginRate: parseLoginRate(pick(undefined, env, 'TOKENLEDGER_LOGIN_RATE') ?? '20/min'),
     loginThrottle: parseThrottle(pick(undefined, env, 'TOKENLEDGER_LOGIN_THROTTLE') ?? '5/min'),
     trustedProxies: integer(pick(undefined, env, 'TOKENLEDGER_TRUSTED_PROXIES') ?? '0', 'TOKENLEDGER_TRUSTED_PROXIES', 0, 16),
     ...(writeWaitMs === undefined ? {} : { writeWaitMs }),

@@ -1,6 +1,6 @@
-import { randomBase62, type PresentUser } from '../domain/index.js';
+import { DomainError, randomBase62, type LoginRate, type PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
-import { loadUser } from './execute.js';
+import { loadUserStream, type LoadedUser } from './execute.js';
 import { verifyPassword } from './passwords/index.js';
 import type { IssuedToken } from './results.js';
 import { issueToken, keepIssued } from './tokens.js';
@@ -24,6 +24,8 @@ export interface LoginPolicy {
    * staff only). Checked after the password, so a refusal costs what any failure costs.
    */
   admits?: (user: PresentUser) => boolean;
+  /** Successful logins per user per window; one more is refused (429). null: unlimited. */
+  rate?: LoginRate | null;
 }
 
 /**
@@ -32,7 +34,9 @@ export interface LoginPolicy {
  */
 export type LoginResult =
   | { ok: true; issued: IssuedToken }
-  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'inactive' | 'not_admitted' };
+  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'inactive' | 'not_admitted' }
+  /** The right password, but the user's login rate is used up: try again in `retryAfterMs`. */
+  | { ok: false; reason: 'rate_limited'; retryAfterMs: number };
 
 const NAME_ATTEMPTS = 3;
 
@@ -43,12 +47,17 @@ const NAME_ATTEMPTS = 3;
  */
 export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, policy: LoginPolicy): Promise<LoginResult> {
   const { username, password } = input;
-  const user = usernameSchema.safeParse(username).success ? await loadUser(deps, username) : { exists: false as const };
+  // The write below decides on this same load, so a login folds the user's stream once.
+  let loaded: LoadedUser | undefined = usernameSchema.safeParse(username).success ? await loadUserStream(deps, username) : undefined;
+  const user = loaded?.state ?? { exists: false as const };
   const { ok: matches, rehash } = await verifyPassword(password, user.exists ? user.passwordHash : null);
   if (!user.exists) return { ok: false, reason: 'unknown_user' };
   if (!matches) return { ok: false, reason: 'bad_password' };
   // Django upgrades the stored hash on any good password, before looking at `is_active`.
-  if (rehash) await rehashPassword(deps, { ...actor, actor: username }, username, user.passwordHash!, password);
+  if (rehash) {
+    await rehashPassword(deps, { ...actor, actor: username }, username, user.passwordHash!, password);
+    loaded = undefined; // the stream moved on: the write loads it again
+  }
   // Django's ModelBackend checks the password first and `is_active` after, as we do.
   if (!user.active) return { ok: false, reason: 'inactive' };
   if (policy.admits && !policy.admits(user)) return { ok: false, reason: 'not_admitted' };
@@ -58,10 +67,19 @@ export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, p
     try {
       // The login token is in the log once appended: it is the caller's even if the projection is late.
       const issued = await keepIssued(
-        issueToken(deps, { ...actor, actor: username }, { username, name, kind: 'login', ttlMs: policy.ttlMs, loginLimit: policy.limit }),
+        issueToken(
+          deps,
+          { ...actor, actor: username },
+          { username, name, kind: 'login', ttlMs: policy.ttlMs, loginLimit: policy.limit, loginRate: policy.rate ?? null },
+          loaded,
+        ),
       );
       return { ok: true, issued };
     } catch (error) {
+      loaded = undefined;
+      if (error instanceof DomainError && error.code === 'login_rate') {
+        return { ok: false, reason: 'rate_limited', retryAfterMs: Number(error.details.retryAfterMs) };
+      }
       // 62^10 names make a clash all but impossible; should one happen, draw again.
       if ((error as { code?: string }).code !== 'token_exists' || attempt >= NAME_ATTEMPTS) throw error;
     }

@@ -1,7 +1,6 @@
 import {
   digestKey,
-  evolve,
-  initialState,
+  UserFold,
   keyShape,
   ledgerEventOf,
   OUTCOME_MESSAGES,
@@ -11,7 +10,6 @@ import {
   type Outcome,
   type PresentUser,
   type TokenRecord,
-  type UserState,
 } from '../domain/index.js';
 import { logBatches } from '../eventstore/log-batches.js';
 import type { EventStore } from '../eventstore/port.js';
@@ -26,18 +24,20 @@ const BATCH = 5_000;
  * by time travel, so it keeps working when the projection is gone.
  */
 export async function foldLog(store: EventStore, until?: string): Promise<Map<string, PresentUser>> {
-  const states = new Map<string, UserState>();
+  const states = new Map<string, UserFold>();
   for await (const batch of logBatches(store, { batch: BATCH })) {
     for (const recorded of batch) {
       const username = usernameOfStream(recorded.streamId);
       const event = ledgerEventOf(recorded);
       if (username === null || event === null) continue;
       if (until !== undefined && String(recorded.metadata.at) > until) continue;
-      states.set(username, evolve(states.get(username) ?? initialState(), event));
+      let user = states.get(username);
+      if (!user) states.set(username, (user = new UserFold()));
+      user.apply(event);
     }
   }
   const users = new Map<string, PresentUser>();
-  for (const [name, state] of states) if (state.exists) users.set(name, state);
+  for (const [name, { state }] of states) if (state.exists) users.set(name, state);
   return users;
 }
 

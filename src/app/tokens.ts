@@ -1,7 +1,7 @@
 import { digestKey, generateKey, keyPrefixOf, type TokenFormat, type TokenKind, type TokenState } from '../domain/index.js';
-import type { PresentUser } from '../domain/index.js';
+import type { LoginRate, PresentUser } from '../domain/index.js';
 import type { Actor, LedgerDeps } from './context.js';
-import { execute } from './execute.js';
+import { execute, type LoadedUser } from './execute.js';
 import type { Executed, IssuedToken, TokenView } from './results.js';
 import { ExecutedBehindError, KeyIssuedBehindError } from './behind.js';
 import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
@@ -37,6 +37,7 @@ export interface IssueTokenInput {
   format?: TokenFormat;
   kind?: TokenKind;
   loginLimit?: number | null;
+  loginRate?: LoginRate | null;
 }
 
 /**
@@ -68,7 +69,7 @@ export async function keepIssued(issuing: Promise<IssuedToken>): Promise<IssuedT
   }
 }
 
-export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTokenInput): Promise<IssuedToken> {
+export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTokenInput, loaded?: LoadedUser): Promise<IssuedToken> {
   const username = parse(usernameSchema, input.username, 'username');
   const name = parse(tokenNameSchema, input.name ?? 'default', 'name');
   const scopes = [...new Set((input.scopes ?? []).map((s) => parse(scopeSchema, s, 'scope')))];
@@ -90,9 +91,10 @@ export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTok
       expiresAt: ttl > 0 ? new Date(Date.parse(now) + ttl).toISOString() : null,
       reset: input.reset ?? false,
       loginLimit: input.loginLimit ?? null,
+      loginRate: input.loginRate ?? null,
       now,
     },
-  })));
+  }), loaded));
   return { key, token: tokenView(username, (state as PresentUser).tokens[name]!) };
 }
 

@@ -4,7 +4,9 @@ export type DomainErrorCode =
   | 'user_exists'
   | 'token_exists'
   | 'token_not_found'
-  | 'invalid_input';
+  | 'invalid_input'
+  /** Too many successful logins of one user within the login rate's window (`details.retryAfterMs`). */
+  | 'login_rate';
 
 export class DomainError extends Error {
   constructor(

@@ -2,6 +2,7 @@ export * from './drf-messages.js';
 export * from './duration.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './expiry.js';
 export * from './hash-chain.js';
 export * from './record.js';
 export * from './token-format.js';

@@ -1,5 +1,6 @@
 import { DomainError } from './errors.js';
 import type { LedgerEvent, TokenKind } from './events.js';
+import { DueQueue, isGone, leavesStateAt } from './expiry.js';
 import type { TokenFormat } from './token-format.js';
 
 export interface TokenState {
@@ -27,8 +28,28 @@ export interface PresentUser {
   isSuperuser: boolean;
   passwordHash: string | null;
   createdAt: string;
-  /** Live (not revoked) tokens by name. */
+  /**
+   * Tokens by name: not revoked, and not yet gone by the expiry rule (a token leaves the state at
+   * the first event at or after its expiry plus EXPIRED_RETENTION_MS; `decide` applies the same
+   * rule at the command's time). An expired token in its retention week is still here.
+   */
   tokens: Record<string, TokenState>;
+  /**
+   * When (ISO) the most recent login tokens were issued, oldest first: at most RECENT_LOGINS_KEPT,
+   * none older than RECENT_LOGINS_WINDOW_MS before the last one. What the per-user login rate counts.
+   */
+  recentLogins: string[];
+}
+
+/** How many login times the state keeps: the highest login rate a setting may ask for. */
+export const RECENT_LOGINS_KEPT = 100;
+/** How far back login times are kept: the longest window a login rate may use. */
+export const RECENT_LOGINS_WINDOW_MS = 3_600_000;
+
+/** At most `limit` successful logins per user within any `windowMs`. */
+export interface LoginRate {
+  limit: number;
+  windowMs: number;
 }
 
 export type UserState = { exists: false } | PresentUser;
@@ -62,6 +83,8 @@ export type UserCommand =
         now: string;
         /** Live login tokens allowed per user; issuing one more retires the oldest. */
         loginLimit?: number | null;
+        /** Login tokens allowed per user per window (at most RECENT_LOGINS_KEPT per RECENT_LOGINS_WINDOW_MS). */
+        loginRate?: LoginRate | null;
       };
     }
   | {
@@ -113,7 +136,10 @@ function minIso(a: string, b: string | null): string {
  * Decides which events a command produces in a user's stream, or throws a DomainError.
  * Pure: the clock, ids, digests and password hashes all arrive inside the command.
  */
-export function decide(command: UserCommand, state: UserState, username: string): LedgerEvent[] {
+export function decide(command: UserCommand, stateBefore: UserState, username: string): LedgerEvent[] {
+  // Tokens gone by the expiry rule at the command's time do not exist for it, whether or not an
+  // event has been folded since they went.
+  const state = asOf(stateBefore, command.data.now);
   switch (command.type) {
     case 'RegisterUser': {
       if (state.exists) throw new DomainError('user_exists', `User ${username} already exists`, { username });
@@ -186,7 +212,8 @@ function revoked(token: TokenState, reason: string | null, now: string): LedgerE
 
 function decideIssue(data: Extract<UserCommand, { type: 'IssueToken' }>['data'], state: UserState, username: string): LedgerEvent[] {
   const user = requireUser(state, username, `Cannot create the Token: user ${username} does not exist`);
-  const { reset, now, loginLimit, ...token } = data;
+  const { reset, now, loginLimit, loginRate, ...token } = data;
+  if (token.kind === 'login' && loginRate) checkLoginRate(user, loginRate, now, username);
   const events: LedgerEvent[] = [];
   const existing = user.tokens[token.name];
   if (existing && !reset) {
@@ -243,38 +270,165 @@ function decideImport(data: ImportedUser & { now: string }, state: UserState): L
   return events;
 }
 
-/** Folds one event into the state of a user's stream. */
-export function evolve(state: UserState, event: LedgerEvent): UserState {
-  if (event.type === 'UserRegistered') {
-    const { userId, username, isStaff, isSuperuser, passwordHash, at } = event.data;
-    return { exists: true, userId, username, active: true, isStaff, isSuperuser, passwordHash, createdAt: at, tokens: {} };
-  }
+/** The state as a command at `now` sees it: without the tokens the expiry rule has removed by then. */
+export function asOf(state: UserState, now: string): UserState {
   if (!state.exists) return state;
+  const nowMs = Date.parse(now);
+  let tokens: Record<string, TokenState> | null = null;
+  for (const [name, token] of Object.entries(state.tokens)) {
+    if (!isGone(leavesAt(token), nowMs)) continue;
+    tokens ??= { ...state.tokens };
+    delete tokens[name];
+  }
+  return tokens === null ? state : { ...state, tokens };
+}
+
+function leavesAt(token: TokenState): number | null {
+  return leavesStateAt(token.expiresAt === null ? null : Date.parse(token.expiresAt));
+}
+
+function checkLoginRate(user: PresentUser, rate: LoginRate, now: string, username: string): void {
+  const nowMs = Date.parse(now);
+  const recent = user.recentLogins.filter((at) => nowMs - Date.parse(at) < rate.windowMs);
+  if (recent.length < rate.limit) return;
+  // Below the rate again once the login `limit` places from the newest leaves the window.
+  const retryAfterMs = Math.max(1, Date.parse(recent[recent.length - rate.limit]!) + rate.windowMs - nowMs);
+  throw new DomainError('login_rate', `User ${username} logged in ${recent.length} times within ${rate.windowMs / 1000} s; try again later`, {
+    username,
+    retryAfterMs,
+  });
+}
+
+/**
+ * A user's state being folded: its own copy of the token map (taken once per fold, not per event)
+ * and a queue of when each token leaves the state, so that a fold of n events is O(n log n) in
+ * time and its state bounded by the user's live tokens.
+ */
+interface Draft {
+  user: PresentUser;
+  due: DueQueue<{ name: string; tokenId: string }>;
+}
+
+/**
+ * What a fold did, for tests that check its cost by structure rather than by the clock: tokens
+ * copied from the starting state (once per fold, never per event) and events applied.
+ */
+export interface FoldCounts {
+  tokensCopied: number;
+  eventsApplied: number;
+}
+
+function draftOf(user: PresentUser, counts?: FoldCounts): Draft {
+  const draft: Draft = { user: { ...user, tokens: { ...user.tokens }, recentLogins: [...user.recentLogins] }, due: new DueQueue() };
+  for (const token of Object.values(user.tokens)) schedule(draft, token);
+  if (counts) counts.tokensCopied += Object.keys(user.tokens).length;
+  return draft;
+}
+
+function schedule(draft: Draft, token: TokenState): void {
+  const at = leavesAt(token);
+  if (at !== null) draft.due.push(at, { name: token.name, tokenId: token.tokenId });
+}
+
+function apply(draft: Draft, event: LedgerEvent): void {
+  const at = Date.parse(event.data.at);
+  const { user } = draft;
+  const tokens = user.tokens;
+  for (const gone of draft.due.popDue(at)) {
+    // A key that no longer names its token (revoked, or reissued under the name) is stale.
+    if (tokens[gone.name]?.tokenId === gone.tokenId) delete tokens[gone.name];
+  }
   switch (event.type) {
+    case 'UserRegistered':
+      return;
     case 'UserPasswordSet':
     case 'UserPasswordRehashed':
-      return { ...state, passwordHash: event.data.passwordHash };
+      user.passwordHash = event.data.passwordHash;
+      return;
     case 'UserDeactivated':
-      return { ...state, active: false };
+      user.active = false;
+      return;
     case 'UserActivated':
-      return { ...state, active: true };
+      user.active = true;
+      return;
     case 'UserFlagsChanged':
-      return { ...state, isStaff: event.data.isStaff, isSuperuser: event.data.isSuperuser };
+      user.isStaff = event.data.isStaff;
+      user.isSuperuser = event.data.isSuperuser;
+      return;
     case 'TokenIssued': {
-      const { at, ...token } = event.data;
-      const next: TokenState = { ...token, createdAt: at, lastRotatedAt: null, previous: null };
-      return { ...state, tokens: { ...state.tokens, [token.name]: next } };
+      const { at: createdAt, ...token } = event.data;
+      const next: TokenState = { ...token, createdAt, lastRotatedAt: null, previous: null };
+      tokens[token.name] = next;
+      schedule(draft, next);
+      if (token.kind === 'login') noteLogin(user.recentLogins, createdAt, at);
+      return;
     }
     case 'TokenRotated': {
-      const current = state.tokens[event.data.name];
-      if (!current) return state;
-      const { digest, keyPrefix, previousDigest, graceUntil, at } = event.data;
+      const current = tokens[event.data.name];
+      if (!current) return;
+      const { digest, keyPrefix, previousDigest, graceUntil, at: rotatedAt } = event.data;
       const previous = graceUntil === null ? null : { digest: previousDigest, graceUntil };
-      return { ...state, tokens: { ...state.tokens, [current.name]: { ...current, digest, keyPrefix, lastRotatedAt: at, previous } } };
+      // The token objects are shared with the state the fold started from: replace, never mutate.
+      tokens[current.name] = { ...current, digest, keyPrefix, lastRotatedAt: rotatedAt, previous };
+      return;
     }
-    case 'TokenRevoked': {
-      const { [event.data.name]: _gone, ...rest } = state.tokens;
-      return { ...state, tokens: rest };
-    }
+    case 'TokenRevoked':
+      delete tokens[event.data.name];
+      return;
   }
+}
+
+function noteLogin(recent: string[], iso: string, at: number): void {
+  recent.push(iso);
+  let stale = Math.max(0, recent.length - RECENT_LOGINS_KEPT);
+  while (stale < recent.length && at - Date.parse(recent[stale]!) >= RECENT_LOGINS_WINDOW_MS) stale++;
+  if (stale > 0) recent.splice(0, stale);
+}
+
+function registered(event: Extract<LedgerEvent, { type: 'UserRegistered' }>): Draft {
+  const { userId, username, isStaff, isSuperuser, passwordHash, at } = event.data;
+  const user: PresentUser = { exists: true, userId, username, active: true, isStaff, isSuperuser, passwordHash, createdAt: at, tokens: {}, recentLogins: [] };
+  return { user, due: new DueQueue() };
+}
+
+/**
+ * A user's state folded event by event, for callers that interleave many users' streams (a walk
+ * over the whole log): the state passed in is not changed, and its token map is copied once,
+ * when the first event arrives, never per event.
+ */
+export class UserFold {
+  private draft: Draft | null = null;
+
+  constructor(
+    private readonly start: UserState = initialState(),
+    private readonly counts?: FoldCounts,
+  ) {}
+
+  apply(event: LedgerEvent): void {
+    if (event.type === 'UserRegistered') this.draft = registered(event);
+    else if (this.draft === null && this.start.exists) this.draft = draftOf(this.start, this.counts);
+    if (this.draft === null) return;
+    apply(this.draft, event);
+    if (this.counts) this.counts.eventsApplied++;
+  }
+
+  /** The state after the events applied so far; later `apply` calls change it in place. */
+  get state(): UserState {
+    return this.draft === null ? this.start : this.draft.user;
+  }
+}
+
+/**
+ * Folds events, in stream order, into a user's state. Pure (the state passed in is not changed)
+ * and linear: the token map is copied once per call, not once per event.
+ */
+export function fold(state: UserState, events: Iterable<LedgerEvent>, counts?: FoldCounts): UserState {
+  const folding = new UserFold(state, counts);
+  for (const event of events) folding.apply(event);
+  return folding.state;
+}
+
+/** Folds one event into the state of a user's stream (a fold of many is `fold`, which copies once). */
+export function evolve(state: UserState, event: LedgerEvent): UserState {
+  return fold(state, [event]);
 }

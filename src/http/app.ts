@@ -84,7 +84,7 @@ export function createApp(options: AppOptions): App {
     maxLag: options.maxLag ?? 100,
     checks: options.checks ?? [],
   });
-  const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit };
+  const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit, rate: settings.loginRate };
   routes.resource('/api-token-auth/', 'Obtain Auth Token', [], { POST: loginHandler({ ledger, policy, gate, metrics }) }, [
     'application/x-www-form-urlencoded',
     'multipart/form-data',

@@ -26,6 +26,13 @@ function fieldOf(error: DomainError): string {
   return typeof error.details.field === 'string' ? error.details.field : 'non_field_errors';
 }
 
+/** DRF's `Throttled`: whole seconds, rounded up, in the body and in `Retry-After` (DRF says "1 second."). */
+export function throttledError(waitMs: number): HttpError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const unit = seconds === 1 ? 'second' : 'seconds';
+  return detail(429, `Request was throttled. Expected available in ${seconds} ${unit}.`, { 'Retry-After': String(seconds) });
+}
+
 /** A domain refusal as DRF would phrase it: field errors for bad input, 404 for what is missing. */
 function fromDomain(error: DomainError): HttpError {
   switch (error.code) {
@@ -41,6 +48,8 @@ function fromDomain(error: DomainError): HttpError {
     case 'user_not_found':
     case 'token_not_found':
       return detail(404, API_MESSAGES.notFound);
+    case 'login_rate':
+      return throttledError(Number(error.details.retryAfterMs) || 1000);
   }
 }
 

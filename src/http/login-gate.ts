@@ -54,7 +54,8 @@ export class LoginGate {
     }
     // A token was issued: a throttle that cannot be reached now keeps the attempt counted rather
     // than taking the token back.
-    if (result.ok) await reservation?.release().catch(() => {});
+    // So was a login refused only by the user's login rate: its password was right, no guess.
+    if (result.ok || result.reason === 'rate_limited') await reservation?.release().catch(() => {});
     return result;
   }
 }

@@ -1,4 +1,4 @@
-import { projectEvent, type RecordChanges, type UserDoc } from '../../projections/token-records.js';
+import { DocFold, type RecordChanges, type UserDoc } from '../../projections/token-records.js';
 import { usernameOfStream } from '../domain/events.js';
 import { logBatches } from '../eventstore/log-batches.js';
 import type { EventStore, RecordedEvent } from '../eventstore/port.js';
@@ -37,7 +37,8 @@ export interface RebuildOptions {
  * flush. Deletions of records the build never received are dropped: the build starts empty.
  */
 class Replay {
-  readonly docs = new Map<string, UserDoc>();
+  /** One fold per user for the whole replay: each document is copied once, not once per event. */
+  private readonly folds = new Map<string, DocFold>();
   private dirty = new Set<string>();
   private pending: RecordChanges = new Map();
   private readonly written = new Set<string>();
@@ -51,11 +52,9 @@ class Replay {
     for (const event of batch) {
       const username = usernameOfStream(event.streamId);
       if (username === null) continue;
-      const before = this.docs.get(username) ?? null;
-      const next = projectEvent(before, event, this.pending);
-      if (next === null || next === before) continue;
-      this.docs.set(username, next);
-      this.dirty.add(username);
+      let fold = this.folds.get(username);
+      if (!fold) this.folds.set(username, (fold = new DocFold(null)));
+      if (fold.apply(event, this.pending) && fold.current !== null) this.dirty.add(username);
     }
   }
 
@@ -67,7 +66,12 @@ class Replay {
       else if (!this.written.delete(digest)) continue;
       records.set(digest, record);
     }
-    const docs = [...this.dirty].map((name) => this.docs.get(name)!);
+    // Encoded by the caller before the replay folds on (build.write reads them synchronously).
+    // Copies, since the folds change their documents in place as the replay goes on.
+    const docs = [...this.dirty].map((name) => {
+      const doc = this.folds.get(name)!.current!;
+      return { ...doc, tokens: { ...doc.tokens } };
+    });
     this.dirty = new Set();
     this.pending = new Map();
     return { docs, records };

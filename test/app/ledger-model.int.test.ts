@@ -94,7 +94,7 @@ async function run(ledger: Ledger, cmd: Cmd): Promise<Outcome> {
 /** The folded log in the model's shape; a password hash shows only as "has one, well-formed". */
 function normalize(users: Map<string, PresentUser>) {
   return Object.fromEntries(
-    [...users].map(([username, { passwordHash, exists: _, ...rest }]) => [
+    [...users].map(([username, { passwordHash, exists: _, recentLogins: _logins, ...rest }]) => [
       username,
       { ...rest, hasPassword: passwordHash === null ? false : PHC.test(passwordHash) || `malformed: ${passwordHash}` },
     ]),

@@ -84,7 +84,7 @@ describe('user decider', () => {
     });
     it('evolve ignores events that come before the registration', () => {
       const state = [issued('d0'), deactivated, registered].reduce(evolve, initialState());
-      expect(state).toEqual({ exists: true, userId: 'u-1', username: 'alice', active: true, isStaff: false, isSuperuser: false, passwordHash: null, createdAt: at(0), tokens: {} });
+      expect(state).toEqual({ exists: true, userId: 'u-1', username: 'alice', active: true, isStaff: false, isSuperuser: false, passwordHash: null, createdAt: at(0), tokens: {}, recentLogins: [] });
       expect(evolve(initialState(), issued('d0'))).toEqual({ exists: false });
     });
   });

@@ -163,6 +163,27 @@ describe('login settings', () => {
     }
   });
 
+  it('TOKENLEDGER_LOGIN_RATE: a successful login over the user\'s rate is a DRF 429 with Retry-After, and no failure', async () => {
+    const other = await startService({ loginRate: { limit: 2, windowMs: 60_000 }, loginThrottle: { limit: 1, windowMs: 60_000 } });
+    try {
+      await other.ledger.registerUser({ username: 'dave', password: 'pw-dave-123' });
+      const attempt = () => call(`${other.url}/api-token-auth/`, { method: 'POST', json: { username: 'dave', password: 'pw-dave-123' } });
+      expect([(await attempt()).status, (await attempt()).status]).toEqual([200, 200]);
+      const refused = await attempt();
+      expect(refused.status).toBe(429);
+      expect(refused.json).toEqual({ detail: expect.stringMatching(/^Request was throttled\. Expected available in \d+ seconds?\.$/) });
+      const seconds = Number(refused.headers.get('retry-after'));
+      expect(seconds).toBeGreaterThanOrEqual(1);
+      expect(seconds).toBeLessThanOrEqual(60);
+      expect(refused.json.detail).toContain(`in ${seconds} second`);
+      // The right password is no failure: the guessing throttle (one failure allowed) does not count it.
+      expect((await call(`${other.url}/api-token-auth/`, { method: 'POST', json: { username: 'dave', password: 'wrong' } })).status).toBe(400);
+      expect((await call(`${other.url}/api-token-auth/`, { method: 'POST', json: { username: 'dave', password: 'wrong' } })).status).toBe(429);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('TOKENLEDGER_LOGIN_TTL=0 gives tokens without expiry; TOKENLEDGER_LOGIN_LIMIT retires the oldest', async () => {
     const other = await startService({ loginTtlMs: 0, loginLimit: 2 });
     try {

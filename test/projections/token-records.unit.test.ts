@@ -162,3 +162,59 @@ describe('token records projection', () => {
     });
   });
 });
+
+describe('the user document does not grow with expired login tokens', () => {
+  const HOUR = 3_600_000;
+  const T0 = Date.parse(T);
+  const digestOf = (i: number) => `${i}`.padStart(64, '0');
+  const login = (i: number, atMs: number): LedgerEvent => ({
+    type: 'TokenIssued',
+    data: {
+      tokenId: `t-${i}`,
+      name: `login-${i}`,
+      kind: 'login',
+      format: 'tl',
+      digest: digestOf(i),
+      keyPrefix: 'tl_xxxxx',
+      scopes: [],
+      description: null,
+      expiresAt: new Date(atMs + 10 * HOUR).toISOString(),
+      at: new Date(atMs).toISOString(),
+    },
+  });
+
+  it('10,000 logins over 100 days: only the last 10 h + retention week stay, the others\' records are deleted', () => {
+    const every = HOUR / 4;
+    const events = [recorded(registered()), ...Array.from({ length: 10_000 }, (_, i) => recorded(login(i, T0 + i * every)))];
+    const bound = Math.ceil((10 * HOUR + EXPIRED_RETENTION_MS) / every);
+    // In one batch and in batches of 100 (as the projector follows the log): the same document.
+    const once = foldBatch(new Map(), events).get('alice')!;
+    let docs = new Map<string, UserDoc | null>();
+    const records: RecordChanges = new Map();
+    for (let i = 0; i < events.length; i += 100) {
+      const change = foldBatch(docs, events.slice(i, i + 100)).get('alice')!;
+      docs = new Map([['alice', change.doc]]);
+      for (const [digest, record] of change.records) records.set(digest, record);
+    }
+    for (const doc of [once.doc, docs.get('alice')!]) {
+      expect(Object.keys(doc.tokens).length).toBeLessThanOrEqual(bound);
+      expect(Object.keys(doc.tokens).length).toBeGreaterThan(bound - 2);
+    }
+    expect(docs.get('alice')).toEqual(once.doc);
+    expect(records.get(digestOf(0))).toBeNull();
+    expect(records.get(digestOf(9_999))).not.toBeNull();
+  });
+
+  it('an expired token stays through its retention week (it answers "Token has expired."), then leaves at the next event', () => {
+    const register = recorded(registered());
+    const first = recorded(login(1, T0));
+    const within = recorded({ type: 'UserDeactivated', data: { at: new Date(T0 + 10 * HOUR + EXPIRED_RETENTION_MS - 1).toISOString() } });
+    const after = recorded({ type: 'UserActivated', data: { at: new Date(T0 + 10 * HOUR + EXPIRED_RETENTION_MS).toISOString() } });
+    const { doc, changes } = given(register, first, within);
+    expect(Object.keys(doc!.tokens)).toEqual(['login-1']);
+    expect(changes.get(digestOf(1))).toMatchObject({ active: false });
+    const later = given(register, first, within, after);
+    expect(later.doc!.tokens).toEqual({});
+    expect(later.changes.get(digestOf(1))).toBeNull();
+  });
+});

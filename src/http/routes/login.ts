@@ -53,6 +53,8 @@ export function loginHandler(deps: LoginDeps) {
     const result = await gate.login(ledger.deps, actorOf(ctx), address, { username, password }, policy);
     if (!result.ok) {
       if (result.reason === 'throttled') throw throttled(result.waitMs);
+      // The right password, but this user logged in too often (TOKENLEDGER_LOGIN_RATE).
+      if (result.reason === 'rate_limited') throw throttled(result.retryAfterMs);
       if (result.reason === 'busy') throw new Refused('busy', detail(503, API_MESSAGES.serviceUnavailable, { 'Retry-After': '1' }));
       throw new Refused('failure', new HttpError(400, UNABLE));
     }
