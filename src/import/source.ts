@@ -93,7 +93,14 @@ export function checkTableName(name: string): string {
  * A Django datetime as tokenledger writes times: SQLite's `YYYY-MM-DD HH:MM:SS.ffffff`, dumpdata's
  * ISO form with `Z`, a driver's Date. Values without a zone (Django's USE_TZ=False) are read as UTC.
  */
+const UTC_TEXT = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:Z|\+00:?00)?$/;
+
 export function isoOf(value: unknown, what: string): string {
+  if (typeof value === 'string') {
+    // The common case, what SQLite and dumpdata hold in UTC, written out without a Date.
+    const match = UTC_TEXT.exec(value);
+    if (match && Number(match[1]!.slice(5, 7)) <= 12 && Number(match[1]!.slice(8)) <= 31 && Number(match[2]!.slice(0, 2)) <= 23) return `${match[1]}T${match[2]}.${(match[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+  }
   let ms: number;
   if (value instanceof Date) ms = value.getTime();
   else if (typeof value === 'string') {
