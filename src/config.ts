@@ -19,6 +19,11 @@ export interface Settings {
   loginRate: { limit: number; windowMs: number } | null;
   loginThrottle: { limit: number; windowMs: number } | null;
   /**
+   * Password checks (logins) in flight at once: per client address, and overall (null: twice
+   * libuv's thread pool size). Beyond them a login is answered at once (429 / 503).
+   */
+  passwordChecks: { perAddress: number; overall: number | null };
+  /**
    * Reverse proxies in front of `serve` whose `X-Forwarded-For` is trusted (default 0: none, the
    * client address is the socket's). With N, the client is the address the outermost of them saw.
    */
@@ -66,6 +71,10 @@ function integer(text: string, name: string, min: number, max: number): number {
     throw new ConfigError(`${name}: "${text}" is not a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+function optionalInteger(text: string | undefined, name: string, min: number, max: number): number | null {
+  return text === undefined ? null : integer(text, name, min, max);
 }
 
 const THROTTLE_UNITS: Record<string, number> = { s: 1_000, sec: 1_000, m: 60_000, min: 60_000, h: 3_600_000, hour: 3_600_000 };
@@ -167,6 +176,10 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
     loginLimit: limitText === 'off' ? null : integer(limitText, 'TOKENLEDGER_LOGIN_LIMIT', 1, 10_000),
     loginRate: parseLoginRate(pick(undefined, env, 'TOKENLEDGER_LOGIN_RATE') ?? '20/min'),
     loginThrottle: parseThrottle(pick(undefined, env, 'TOKENLEDGER_LOGIN_THROTTLE') ?? '5/min'),
+    passwordChecks: {
+      perAddress: integer(pick(undefined, env, 'TOKENLEDGER_PASSWORD_CHECKS_PER_ADDRESS') ?? '2', 'TOKENLEDGER_PASSWORD_CHECKS_PER_ADDRESS', 1, 10_000),
+      overall: optionalInteger(pick(undefined, env, 'TOKENLEDGER_PASSWORD_CHECKS'), 'TOKENLEDGER_PASSWORD_CHECKS', 1, 10_000),
+    },
     trustedProxies: integer(pick(undefined, env, 'TOKENLEDGER_TRUSTED_PROXIES') ?? '0', 'TOKENLEDGER_TRUSTED_PROXIES', 0, 16),
     ...(writeWaitMs === undefined ? {} : { writeWaitMs }),
     admin: ON_OFF.get(adminText)!,

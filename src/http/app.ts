@@ -30,7 +30,7 @@ export interface AppOptions {
   clock?: () => number;
   /** Default: in memory, at `settings.loginThrottle`; null disables it. */
   throttle?: LoginThrottle | null;
-  /** Caps on password checks in flight (per client address and overall). Default: PasswordWork's defaults. */
+  /** Caps on password checks in flight (per client address and overall). Default: from `settings.passwordChecks`. */
   passwordWork?: PasswordWork;
   metrics?: Metrics;
   /** More readiness checks (Redis of the throttle, say). */
@@ -63,7 +63,9 @@ export function createApp(options: AppOptions): App {
   const metrics =
     options.metrics ?? new Metrics(async () => Number((await ledger.store.headPosition()) - (await projection.checkpoint())));
   const throttle = options.throttle === undefined ? defaultThrottle(settings, clock) : options.throttle;
-  const gate = new LoginGate(throttle, options.passwordWork ?? new PasswordWork());
+  const checks = settings.passwordChecks;
+  const work = options.passwordWork ?? new PasswordWork({ perKey: checks.perAddress, ...(checks.overall === null ? {} : { overall: checks.overall }) });
+  const gate = new LoginGate(throttle, work);
 
   const auth = tokenAuth({
     projection: metrics.timed(projection),
