@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Response } from 'playwright-core';
+import { STAFF_LOGIN_ERROR } from '../../src/admin/console.js';
 import { digestKey } from '../../src/domain/index.js';
 import { call, type Service } from '../http/harness.js';
 import { expectAccessible, launch, screenshot, signIn } from './browser.js';
@@ -29,8 +30,14 @@ describe('the console in a real browser: the issue acceptance walk', () => {
         .catch(() => '')
         .then((body) => responses.push({ url: response.url(), status: response.status(), headers: response.headers(), body }));
     });
+    await page.goto(`${service.url}/admin/login/`);
+    await screenshot(page, 'sign-in');
+    await expectAccessible(page);
     await signIn(page, service.url, STAFF.username, STAFF.password);
+    expect(page.url()).toBe(`${service.url}/admin/`);
     const session = (await context.cookies()).find((c) => c.name === 'tl_admin_session')!;
+    expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin/', secure: false });
+    expect(await page.evaluate('document.cookie')).toBe('');
 
     // Add user, Django's two steps.
     await page.goto(`${service.url}/admin/users/add/`);
@@ -91,6 +98,8 @@ describe('the console in a real browser: the issue acceptance walk', () => {
     // Sign out: the session cookie no longer opens /admin/.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${service.url}/admin/login/`);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Signed out');
+    expect((await context.cookies()).some((c) => c.name === 'tl_admin_session')).toBe(false);
     const replay = await fetch(`${service.url}/admin/`, { redirect: 'manual', headers: { Cookie: `tl_admin_session=${session.value}` } });
     expect(replay.status).toBe(303);
     expect(replay.headers.get('location')).toMatch(/^\/admin\/login\//);
@@ -114,14 +123,18 @@ describe('the console in a real browser: the issue acceptance walk', () => {
     await context.close();
   });
 
-  it('a deactivated staff member open session stops working on the next click', async () => {
+  it('without JavaScript: a non-staff user cannot sign in; a deactivated staff member open session stops working on the next click', async () => {
     await service.ledger.registerUser({ username: 'dana', password: 'dana-staff-pass-2', isStaff: true });
-    const dana = await browser.newContext();
+    // Both browsers run no script at all: every page works as plain forms and links.
+    const dana = await browser.newContext({ javaScriptEnabled: false });
     const danaPage = await dana.newPage();
+    await signIn(danaPage, service.url, 'pat', 'pat-plain-pass-1');
+    await expect.poll(() => danaPage.getByRole('alert').textContent()).toContain(STAFF_LOGIN_ERROR);
+    expect((await dana.cookies()).some((c) => c.name === 'tl_admin_session')).toBe(false);
     await signIn(danaPage, service.url, 'dana', 'dana-staff-pass-2');
     expect(danaPage.url()).toBe(`${service.url}/admin/`);
 
-    const sam = await browser.newContext();
+    const sam = await browser.newContext({ javaScriptEnabled: false });
     const samPage = await sam.newPage();
     await signIn(samPage, service.url, STAFF.username, STAFF.password);
     await samPage.goto(`${service.url}/admin/users/dana/`);
