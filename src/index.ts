@@ -1,5 +1,6 @@
 export { Ledger, openLedger } from './app/ledger.js';
-export type { Actor, LedgerDeps } from './app/context.js';
+export type { Actor, Caller, LedgerDeps, Privileges } from './app/context.js';
+export { OPERATOR, operator } from './app/context.js';
 export type { TokenView, IssuedToken, UserView } from './app/results.js';
 export type { IssueTokenInput, RotateTokenInput, RevokeTokenInput } from './app/tokens.js';
 export type { RegisterUserInput } from './app/users.js';

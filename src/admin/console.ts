@@ -6,7 +6,7 @@ import { ALL_MEDIA_TYPES, readBody, type FormData } from '../http/body.js';
 import { HttpError, toHttp } from '../http/errors.js';
 import { clientAddress } from '../http/routing.js';
 import { ASSETS } from './assets.js';
-import { PageError, Redirect, SESSION_NAME_PREFIX, callerOf, field, page, type AdminDeps, type Session } from './context.js';
+import { PageError, Redirect, SESSION_NAME_PREFIX, callerOf, field, page, sessionCaller, type AdminDeps, type Session } from './context.js';
 import { setFlash } from './flash.js';
 import { historyPages } from './history.js';
 import {
@@ -186,7 +186,7 @@ export class Console {
         if (!sameSecret(Console.csrfGiven(ctx, form), session.csrf)) {
           throw new PageError(403, 'Forbidden', 'CSRF verification failed. Request aborted. (CSRF token missing or incorrect)');
         }
-        await deps.ledger.as(callerOf(ctx, session.username)).revokeToken({ username: session.username, name: session.name, reason: 'signed out' });
+        await deps.ledger.as(sessionCaller(ctx, session)).revokeToken({ username: session.username, name: session.name, reason: 'signed out' });
       }
       ctx.cookies.set(SESSION_COOKIE, null, cookieOptions(ctx));
       setFlash(ctx, { level: 'success', message: 'Signed out. Thanks for spending some quality time with the console today.' });

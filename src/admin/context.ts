@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { Actor } from '../app/context.js';
+import type { Actor, Caller } from '../app/context.js';
 import type { Ledger } from '../app/ledger.js';
 import type { LoginGate } from '../http/login-gate.js';
 import type { KeyLookup } from '../auth/verify.js';
@@ -38,9 +38,18 @@ export function callerOf(ctx: Context, username: string): Actor {
   return { actor: username, channel: 'admin', source: clientAddress(ctx), correlationId: ctx.state.requestId as string };
 }
 
+/**
+ * The signed-in staff member as a caller, with their privileges: staff (only staff sign in), a
+ * superuser or not, and the session token's rights (unscoped, never a superseded secret). The
+ * privilege rules of src/app apply to the console as to every channel.
+ */
+export function sessionCaller(ctx: Context, session: Session): Caller {
+  return { ...callerOf(ctx, session.username), username: session.username, isStaff: true, isSuperuser: session.isSuperuser, scopes: null, inGrace: false };
+}
+
 /** The ledger acting for the signed-in staff member. */
 export function ledgerFor(deps: AdminDeps, ctx: Context, session: Session): Ledger {
-  return deps.ledger.as(callerOf(ctx, session.username));
+  return deps.ledger.as(sessionCaller(ctx, session));
 }
 
 export interface Crumb {

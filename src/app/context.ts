@@ -11,6 +11,40 @@ export interface Actor {
   correlationId?: string;
 }
 
+/**
+ * What a caller may do. The HTTP API fills it from the presented token (its user and scopes), the
+ * admin console from the signed-in staff member; the CLI is the OPERATOR, whose rights are those
+ * of whoever may run commands on the store: all of them. The rules that read it are in
+ * privileges.ts, applied by the application services, so every channel gets the same ones.
+ */
+export interface Privileges {
+  /** The user acting, or null for the operator at the shell. */
+  username: string | null;
+  isStaff: boolean;
+  isSuperuser: boolean;
+  /** The scopes of the token the caller came with; null: unscoped (everything the user may do). */
+  scopes: readonly string[] | null;
+  /** The caller's secret is one a rotation superseded, still working in its grace period. */
+  inGrace: boolean;
+}
+
+/** Who is acting (stamped on events) and what they may do. */
+export interface Caller extends Actor, Privileges {}
+
+/** The privileges of the CLI: an operator at the shell has full rights. */
+export const OPERATOR_PRIVILEGES: Privileges = Object.freeze({
+  username: null,
+  isStaff: true,
+  isSuperuser: true,
+  scopes: null,
+  inGrace: false,
+});
+
+/** An actor (a CLI user, a test, a script on the store's host) with the operator's full rights. */
+export function operator(actor: Actor): Caller {
+  return { ...actor, ...OPERATOR_PRIVILEGES };
+}
+
 /** What the application services run on. Clock, ids and randomness are injectable for tests. */
 export interface LedgerDeps {
   store: EventStore;
@@ -43,3 +77,11 @@ export function cliActor(): Actor {
   }
   return { actor: user, channel: 'cli', source: hostname() };
 }
+
+/** The CLI's caller: the OS user on this host, with the operator's full rights. */
+export function cliCaller(): Caller {
+  return operator(cliActor());
+}
+
+/** The OPERATOR caller of the CLI (the OS user on this host, full rights). */
+export const OPERATOR: Caller = Object.freeze(cliCaller());

@@ -3,7 +3,8 @@ import { openEventStore } from '../eventstore/open.js';
 import type { EventStore } from '../eventstore/port.js';
 import type { ProjectionRuntime } from '../projection/open.js';
 import { readYourWrites } from '../projection/read-your-writes.js';
-import { cliActor, defaultDeps, type Actor, type LedgerDeps } from './context.js';
+import { requireSuperuser } from './privileges.js';
+import { cliCaller, defaultDeps, type Caller, type LedgerDeps } from './context.js';
 import { importDrf, type DrfImportInput, type DrfImportOptions } from './import-drf.js';
 import { listTokens, listUsers, verifyKey } from './queries.js';
 import { issueToken, revokeToken, rotateToken, type IssueTokenInput, type RevokeTokenInput, type RotateTokenInput } from './tokens.js';
@@ -16,7 +17,8 @@ import { registerUser, setActive, setFlags, setPassword, type RegisterUserInput 
 export class Ledger {
   constructor(
     readonly deps: LedgerDeps,
-    readonly actor: Actor = cliActor(),
+    /** Who acts (stamped on events) and what they may do; the CLI's operator by default. */
+    readonly actor: Caller = cliCaller(),
     /** Closed with the ledger (a projection connection opened for read-your-writes). */
     private readonly resources: { close(): Promise<void> }[] = [],
   ) {}
@@ -25,9 +27,9 @@ export class Ledger {
     return this.deps.store;
   }
 
-  /** The same ledger acting for someone else (an HTTP caller, say). */
-  as(actor: Actor): Ledger {
-    return new Ledger(this.deps, actor, this.resources);
+  /** The same ledger acting for someone else (an HTTP caller, an admin session), under their privileges. */
+  as(caller: Caller): Ledger {
+    return new Ledger(this.deps, caller, this.resources);
   }
 
   registerUser(input: RegisterUserInput) {
@@ -55,7 +57,9 @@ export class Ledger {
     return revokeToken(this.deps, this.actor, input);
   }
   /** Imports DRF users and keys read by src/import (events: channel `import`, this ledger's actor). */
-  importDrf(input: DrfImportInput, options: DrfImportOptions = {}) {
+  async importDrf(input: DrfImportInput, options: DrfImportOptions = {}) {
+    // An import registers staff and superusers as Django had them: superusers (the CLI's operator) only.
+    requireSuperuser(this.actor, 'import users');
     return importDrf(this.deps, this.actor, input, options);
   }
   listUsers() {
@@ -79,7 +83,7 @@ export class Ledger {
  * for the projection: `projection`'s projector when given (a server's), else Redis caught up by
  * this process when TOKENLEDGER_REDIS_URL is set (see readYourWrites).
  */
-export async function openLedger(options: { settings?: Settings; actor?: Actor; projection?: ProjectionRuntime } = {}): Promise<Ledger> {
+export async function openLedger(options: { settings?: Settings; actor?: Caller; projection?: ProjectionRuntime } = {}): Promise<Ledger> {
   const settings = options.settings ?? loadSettings();
   const store = await openEventStore(settings.store, { writeWaitMs: settings.writeWaitMs });
   const projection = readYourWrites(settings, store, options.projection);

@@ -3,7 +3,7 @@ import type { Actor, LedgerDeps } from './context.js';
 import { loadUserStream, type LoadedUser } from './execute.js';
 import { verifyPassword } from './passwords/index.js';
 import type { IssuedToken } from './results.js';
-import { issueToken, keepIssued } from './tokens.js';
+import { issueTokenUnchecked, keepIssued } from './tokens.js';
 import { rehashPassword } from './users.js';
 import { usernameSchema } from './validation.js';
 
@@ -67,7 +67,7 @@ export async function login(deps: LedgerDeps, actor: Actor, input: LoginInput, p
     try {
       // The login token is in the log once appended: it is the caller's even if the projection is late.
       const issued = await keepIssued(
-        issueToken(
+        issueTokenUnchecked(
           deps,
           { ...actor, actor: username },
           { username, name, kind: 'login', ttlMs: policy.ttlMs, loginLimit: policy.limit, loginRate: policy.rate ?? null },

@@ -1,9 +1,10 @@
 import { digestKey, generateKey, keyPrefixOf, type TokenFormat, type TokenKind, type TokenState } from '../domain/index.js';
-import type { LoginRate, PresentUser } from '../domain/index.js';
-import type { Actor, LedgerDeps } from './context.js';
+import type { LoginRate, PresentUser, UserState } from '../domain/index.js';
+import type { Actor, Caller, LedgerDeps } from './context.js';
 import { execute, type LoadedUser } from './execute.js';
 import type { Executed, IssuedToken, TokenView } from './results.js';
 import { ExecutedBehindError, KeyIssuedBehindError } from './behind.js';
+import { requireMayActOn, requireMayRevoke, requireScopesWithin, requireStaff } from './privileges.js';
 import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
 
 /** A token as it may be shown (see TokenView). */
@@ -69,15 +70,39 @@ export async function keepIssued(issuing: Promise<IssuedToken>): Promise<IssuedT
   }
 }
 
-export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTokenInput, loaded?: LoadedUser): Promise<IssuedToken> {
+/** Issues a token for `input.username` as `caller` may: staff, scopes within its own, and a superuser for privileged accounts. */
+export async function issueToken(deps: LedgerDeps, caller: Caller, input: IssueTokenInput): Promise<IssuedToken> {
+  requireStaff(caller, 'tokens');
+  requireScopesWithin(caller, scopesOf(input));
+  return issueTokenUnchecked(deps, caller, input, undefined, (state) => requireMayActOn(caller, state, 'issue a token for'));
+}
+
+function scopesOf(input: IssueTokenInput): string[] {
+  return [...new Set((input.scopes ?? []).map((s) => parse(scopeSchema, s, 'scope')))];
+}
+
+/**
+ * Issues without privilege rules, for the application's own use: a login issues its user a token
+ * on the strength of the password it just checked. `authorize` runs on the state the command is
+ * decided on.
+ */
+export async function issueTokenUnchecked(
+  deps: LedgerDeps,
+  actor: Actor,
+  input: IssueTokenInput,
+  loaded?: LoadedUser,
+  authorize: (state: UserState) => void = () => {},
+): Promise<IssuedToken> {
   const username = parse(usernameSchema, input.username, 'username');
   const name = parse(tokenNameSchema, input.name ?? 'default', 'name');
-  const scopes = [...new Set((input.scopes ?? []).map((s) => parse(scopeSchema, s, 'scope')))];
+  const scopes = scopesOf(input);
   const ttl = input.ttlMs ?? (input.expiresIn ? parseDurationInput(input.expiresIn, 'expires-in') : 0);
   const format = input.format ?? 'tl';
   const key = generateKey(format, deps.tokenPrefix, deps.random);
   const tokenId = deps.newId();
-  const { state } = await executeKeeping(username, name, () => key, execute(deps, username, actor, (now) => ({
+  const { state } = await executeKeeping(username, name, () => key, execute(deps, username, actor, (now, current) => {
+    authorize(current);
+    return {
     type: 'IssueToken',
     data: {
       tokenId,
@@ -94,7 +119,8 @@ export async function issueToken(deps: LedgerDeps, actor: Actor, input: IssueTok
       loginRate: input.loginRate ?? null,
       now,
     },
-  }), loaded));
+  };
+  }, loaded));
   return { key, token: tokenView(username, (state as PresentUser).tokens[name]!) };
 }
 
@@ -104,7 +130,9 @@ export interface RotateTokenInput {
   grace?: string | null;
 }
 
-export async function rotateToken(deps: LedgerDeps, actor: Actor, input: RotateTokenInput): Promise<IssuedToken> {
+/** Rotation hands out a new key with the token's scopes: the same rules as issuing it. */
+export async function rotateToken(deps: LedgerDeps, caller: Caller, input: RotateTokenInput): Promise<IssuedToken> {
+  requireStaff(caller, 'tokens');
   const username = parse(usernameSchema, input.username, 'username');
   const name = parse(tokenNameSchema, input.name ?? 'default', 'name');
   const graceMs = input.grace ? parseDurationInput(input.grace, 'grace') : 0;
@@ -113,7 +141,10 @@ export async function rotateToken(deps: LedgerDeps, actor: Actor, input: RotateT
     username,
     name,
     () => key,
-    execute(deps, username, actor, (now, current) => {
+    execute(deps, username, caller, (now, current) => {
+      requireMayActOn(caller, current, 'rotate a token of');
+      const token = current.exists ? current.tokens[name] : undefined;
+      if (token) requireScopesWithin(caller, token.scopes);
       // A rotated key keeps the format of the token it replaces (a DRF key stays a DRF key).
       const format = (current.exists && current.tokens[name]?.format) || 'tl';
       key = generateKey(format, deps.tokenPrefix, deps.random);
@@ -130,13 +161,19 @@ export interface RevokeTokenInput {
   reason?: string | null;
 }
 
-/** Revokes one token (by name, `default` when none is given) or all of a user's tokens. */
-export async function revokeToken(deps: LedgerDeps, actor: Actor, input: RevokeTokenInput): Promise<{ revoked: string[] }> {
+/**
+ * Revokes one token (by name, `default` when none is given) or all of a user's tokens. A caller
+ * revokes one of its own tokens freely (Knox's logout) and all of them with an unscoped token or
+ * `auth:logoutall` (logoutall); anyone else's need staff work rights. A secret in its grace
+ * period revokes nothing.
+ */
+export async function revokeToken(deps: LedgerDeps, caller: Caller, input: RevokeTokenInput): Promise<{ revoked: string[] }> {
   const username = parse(usernameSchema, input.username, 'username');
   const name = input.all ? null : parse(tokenNameSchema, input.name ?? 'default', 'name');
-  const { events } = await execute(deps, username, actor, (now) => ({
-    type: 'RevokeToken',
-    data: { name, all: input.all ?? false, reason: input.reason ?? null, now },
-  }));
+  requireMayRevoke(caller, username, input.all ?? false);
+  const { events } = await execute(deps, username, caller, (now, current) => {
+    requireMayActOn(caller, current, 'revoke the tokens of');
+    return { type: 'RevokeToken', data: { name, all: input.all ?? false, reason: input.reason ?? null, now } };
+  });
   return { revoked: events.flatMap((e) => (e.type === 'TokenRevoked' ? [e.data.name] : [])) };
 }

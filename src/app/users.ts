@@ -1,8 +1,9 @@
 import type { PresentUser } from '../domain/index.js';
 import { ExecutedBehindError } from './behind.js';
-import type { Actor, LedgerDeps } from './context.js';
+import type { Actor, Caller, LedgerDeps } from './context.js';
 import { execute } from './execute.js';
 import { hashPassword } from './passwords/index.js';
+import { requireMayActOn, requireStaff, requireSuperuser } from './privileges.js';
 import type { UserView } from './results.js';
 import { parse, usernameSchema } from './validation.js';
 
@@ -27,20 +28,26 @@ export function userView(user: PresentUser): UserView {
   };
 }
 
-export async function registerUser(deps: LedgerDeps, actor: Actor, input: RegisterUserInput): Promise<UserView> {
+export async function registerUser(deps: LedgerDeps, caller: Caller, input: RegisterUserInput): Promise<UserView> {
+  requireStaff(caller, 'users');
+  if (input.isStaff || input.isSuperuser) requireSuperuser(caller, 'create a staff user or a superuser');
   const username = parse(usernameSchema, input.username, 'username');
   const passwordHash = input.password === null ? null : await hashPassword(input.password);
   const userId = deps.newId();
-  const { state } = await execute(deps, username, actor, (now) => ({
+  const { state } = await execute(deps, username, caller, (now) => ({
     type: 'RegisterUser',
     data: { userId, username, isStaff: input.isStaff ?? false, isSuperuser: input.isSuperuser ?? false, passwordHash, now },
   }));
   return userView(state as PresentUser);
 }
 
-export async function setPassword(deps: LedgerDeps, actor: Actor, username: string, password: string | null): Promise<UserView> {
+export async function setPassword(deps: LedgerDeps, caller: Caller, username: string, password: string | null): Promise<UserView> {
+  requireStaff(caller, 'users');
   const passwordHash = password === null ? null : await hashPassword(password);
-  const { state } = await execute(deps, username, actor, (now) => ({ type: 'SetPassword', data: { passwordHash, now } }));
+  const { state } = await execute(deps, username, caller, (now, current) => {
+    requireMayActOn(caller, current, 'set the password of');
+    return { type: 'SetPassword', data: { passwordHash, now } };
+  });
   return userView(state as PresentUser);
 }
 
@@ -62,23 +69,25 @@ export async function rehashPassword(deps: LedgerDeps, actor: Actor, username: s
 /** Deactivates or activates; doing it twice is not an error (`changed` is then false). */
 export async function setActive(
   deps: LedgerDeps,
-  actor: Actor,
+  caller: Caller,
   username: string,
   active: boolean,
 ): Promise<{ user: UserView; changed: boolean }> {
-  const { state, events } = await execute(deps, username, actor, (now) => ({
-    type: active ? 'ActivateUser' : 'DeactivateUser',
-    data: { now },
-  }));
+  requireStaff(caller, 'users');
+  const { state, events } = await execute(deps, username, caller, (now, current) => {
+    requireMayActOn(caller, current, active ? 'activate' : 'deactivate');
+    return { type: active ? 'ActivateUser' : 'DeactivateUser', data: { now } };
+  });
   return { user: userView(state as PresentUser), changed: events.length > 0 };
 }
 
 export async function setFlags(
   deps: LedgerDeps,
-  actor: Actor,
+  caller: Caller,
   username: string,
   flags: { isStaff?: boolean; isSuperuser?: boolean },
 ): Promise<UserView> {
-  const { state } = await execute(deps, username, actor, (now) => ({ type: 'SetUserFlags', data: { ...flags, now } }));
+  requireSuperuser(caller, 'change staff or superuser status');
+  const { state } = await execute(deps, username, caller, (now) => ({ type: 'SetUserFlags', data: { ...flags, now } }));
   return userView(state as PresentUser);
 }

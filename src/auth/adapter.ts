@@ -17,6 +17,8 @@ export interface AuthInfo {
   name: string;
   scopes: readonly string[];
   expiresAt: Date | null;
+  /** The key is a secret a rotation superseded, working until its grace period ends. */
+  inGrace: boolean;
 }
 
 /** The options of every framework adapter (Koa's `tokenAuth`, Express's, Fastify's): one list, one meaning. */
@@ -67,6 +69,7 @@ function admitted(record: TokenRecord): Decision {
       name: record.name,
       scopes: record.scopes,
       expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt),
+      inGrace: record.graceUntil !== null,
     },
   };
 }

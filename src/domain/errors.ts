@@ -6,7 +6,9 @@ export type DomainErrorCode =
   | 'token_not_found'
   | 'invalid_input'
   /** Too many successful logins of one user within the login rate's window (`details.retryAfterMs`). */
-  | 'login_rate';
+  | 'login_rate'
+  /** The caller may not do this (see src/app/privileges.ts). */
+  | 'permission_denied';
 
 export class DomainError extends Error {
   constructor(

@@ -50,6 +50,9 @@ function fromDomain(error: DomainError): HttpError {
       return detail(404, API_MESSAGES.notFound);
     case 'login_rate':
       return throttledError(Number(error.details.retryAfterMs) || 1000);
+    case 'permission_denied':
+      // DRF's PermissionDenied with a specific detail: the rule, never what the target holds.
+      return detail(403, error.message);
   }
 }
 

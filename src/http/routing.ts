@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
-import type { Actor } from '../app/context.js';
+import type { Actor, Caller } from '../app/context.js';
 import type { AuthInfo, AuthUser } from '../koa/index.js';
 import { MESSAGES } from '../domain/drf-messages.js';
 import { HttpError, detail } from './errors.js';
@@ -49,6 +49,19 @@ export function clientAddress(ctx: Context): string {
 export function actorOf(ctx: Context): Actor {
   const user = ctx.state.user as AuthUser | undefined;
   return { actor: user?.username ?? 'anonymous', channel: 'http', source: clientAddress(ctx), correlationId: ctx.state.requestId as string };
+}
+
+/** Who an authenticated HTTP call acts as, with what it may do: the token's user and scopes. */
+export function callerOf(ctx: Context): Caller {
+  const { user, auth } = userOf(ctx);
+  return {
+    ...actorOf(ctx),
+    username: user.username,
+    isStaff: user.isStaff,
+    isSuperuser: user.isSuperuser,
+    scopes: auth.scopes.length > 0 ? auth.scopes : null,
+    inGrace: auth.inGrace,
+  };
 }
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);

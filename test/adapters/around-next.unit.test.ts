@@ -93,7 +93,7 @@ describe.each([
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.body)).toEqual({
       user: { id: 'u-alice', username: 'alice', isStaff: true, isSuperuser: false },
-      auth: { tokenId: 't-1', name: 'ci', scopes: [], expiresAt: '2031-02-03T04:05:06.007Z' },
+      auth: { tokenId: 't-1', name: 'ci', scopes: [], expiresAt: '2031-02-03T04:05:06.007Z', inGrace: false },
     });
   });
 

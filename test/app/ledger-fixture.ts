@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultDeps, type Actor } from '../../src/app/context.js';
+import { defaultDeps, operator, type Caller } from '../../src/app/context.js';
 import { Ledger } from '../../src/app/ledger.js';
 import { SqliteEventStore } from '../../src/eventstore/sqlite.js';
 
-export const TEST_ACTOR: Actor = { actor: 'tester', channel: 'cli', source: 'test-host' };
+export const TEST_ACTOR: Caller = operator({ actor: 'tester', channel: 'cli', source: 'test-host' });
 
 /** A ledger on its own SQLite temp file, with a clock the test moves by hand. */
 export function tempLedger(start = Date.UTC(2030, 0, 1)) {

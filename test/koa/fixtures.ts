@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
-import { defaultDeps, type Actor } from '../../src/app/context.js';
+import { defaultDeps, operator } from '../../src/app/context.js';
 import { Ledger } from '../../src/app/ledger.js';
 import { openEventStore } from '../../src/eventstore/open.js';
 import type { EventStore } from '../../src/eventstore/port.js';
 import { tokenAuth, type KeyLookup, type TokenAuthOptions, type TokenAuthState } from '../../src/koa/index.js';
 
-const ACTOR: Actor = { actor: 'b2-tests', channel: 'cli', source: 'test-host' };
+const ACTOR = operator({ actor: 'b2-tests', channel: 'cli', source: 'test-host' });
 
 /**
  * The application the DRF peer serves (`GET /api/whoami/` behind TokenAuthentication +

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Ledger } from '../../app/ledger.js';
 import { DomainError } from '../../domain/errors.js';
-import { actorOf, send, userOf } from '../routing.js';
+import { callerOf, send, userOf } from '../routing.js';
 
 /** `GET /api/whoami/`: who the presented token belongs to, and which token it is. */
 export async function whoami(ctx: Context): Promise<void> {
@@ -22,7 +22,7 @@ export function logout(ledger: Ledger) {
   return async (ctx: Context): Promise<void> => {
     const { user, auth } = userOf(ctx);
     try {
-      await ledger.as(actorOf(ctx)).revokeToken({ username: user.username, name: auth.name, reason: 'logout' });
+      await ledger.as(callerOf(ctx)).revokeToken({ username: user.username, name: auth.name, reason: 'logout' });
     } catch (error) {
       // A concurrent logout (or revoke) already killed it: the outcome the caller wanted.
       if (!(error instanceof DomainError && error.code === 'token_not_found')) throw error;
@@ -35,7 +35,7 @@ export function logout(ledger: Ledger) {
 export function logoutAll(ledger: Ledger) {
   return async (ctx: Context): Promise<void> => {
     const { user } = userOf(ctx);
-    await ledger.as(actorOf(ctx)).revokeToken({ username: user.username, all: true, reason: 'logout all' });
+    await ledger.as(callerOf(ctx)).revokeToken({ username: user.username, all: true, reason: 'logout all' });
     send(ctx, 204, null);
   };
 }

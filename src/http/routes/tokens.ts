@@ -4,7 +4,7 @@ import type { Ledger } from '../../app/ledger.js';
 import { API_MESSAGES } from '../../domain/drf-messages.js';
 import { keepIssued } from '../../app/tokens.js';
 import { readBody } from '../body.js';
-import { actorOf, send, staffOnly, type Routes } from '../routing.js';
+import { callerOf, send, staffOnly, type Routes } from '../routing.js';
 import { validate, validateQuery } from '../validate.js';
 
 const createToken = z.object({
@@ -31,7 +31,7 @@ function params(ctx: Context): { username: string; name: string } {
  * `tokens:write`.
  */
 export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): void {
-  const as = (ctx: Context) => ledger.as(actorOf(ctx));
+  const as = (ctx: Context) => ledger.as(callerOf(ctx));
   const guards = [auth, staffOnly('tokens')];
 
   routes.resource('/api/tokens/', 'Token List', guards, {

@@ -6,7 +6,7 @@ import { userView } from '../../app/users.js';
 import { readBody } from '../body.js';
 import { API_MESSAGES, FIELD_MESSAGES } from '../../domain/drf-messages.js';
 import { detail } from '../errors.js';
-import { actorOf, send, staffOnly, type Routes } from '../routing.js';
+import { callerOf, send, staffOnly, type Routes } from '../routing.js';
 import { validate } from '../validate.js';
 
 // Not trimmed (passwords never are), but all-blank is refused as `user create` refuses it.
@@ -30,7 +30,7 @@ function username(ctx: Context): string {
  * activate, set the password. A scoped staff token needs `users:read` / `users:write`.
  */
 export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): void {
-  const as = (ctx: Context) => ledger.as(actorOf(ctx));
+  const as = (ctx: Context) => ledger.as(callerOf(ctx));
   const guards = [auth, staffOnly('users')];
 
   routes.resource('/api/users/', 'User List', guards, {

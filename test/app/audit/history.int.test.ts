@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditList, auditPages, auditQuery, followAudit, type AuditEntry } from '../../../src/app/audit/history.js';
+import { operator } from '../../../src/app/context.js';
 import { Ledger } from '../../../src/app/ledger.js';
 import { digestKey } from '../../../src/domain/index.js';
 import { logBatches } from '../../../src/eventstore/log-batches.js';
@@ -17,7 +18,7 @@ afterEach(async () => {
 async function history() {
   fixture = tempLedger();
   const { ledger, advance } = fixture;
-  const web = ledger.as({ actor: 'bob', channel: 'http', source: '203.0.113.9', correlationId: 'req-42' });
+  const web = ledger.as(operator({ actor: 'bob', channel: 'http', source: '203.0.113.9', correlationId: 'req-42' }));
   await ledger.registerUser({ username: 'alice', password: 'correct horse battery staple' }); // 00:00
   advance(MIN);
   await ledger.registerUser({ username: 'bob', password: null }); // 00:01
@@ -127,7 +128,7 @@ describe('followAudit', () => {
     })();
     // Another connection to the same file, as another process would have.
     const other = new SqliteEventStore((store as SqliteEventStore).path);
-    const writer = new Ledger({ ...ledger.deps, store: other }, { actor: 'ops', channel: 'admin', source: 'bastion' });
+    const writer = new Ledger({ ...ledger.deps, store: other }, operator({ actor: 'ops', channel: 'admin', source: 'bastion' }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await writer.revokeToken({ username: 'alice', name: 'deploy' });
     await ledger.issueToken({ username: 'bob', name: 'not-alice' });

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLog } from '../../../src/app/audit/verify.js';
-import { defaultDeps } from '../../../src/app/context.js';
+import { defaultDeps, operator } from '../../../src/app/context.js';
 import { Ledger } from '../../../src/app/ledger.js';
 import { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
 import { freshStore, tl } from '../cli.js';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   }
   base = freshStore();
   const store = new SqliteEventStore(base.path);
-  const ledger = new Ledger(defaultDeps(store), { actor: 'ops', channel: 'cli', source: 'bastion' });
+  const ledger = new Ledger(defaultDeps(store), operator({ actor: 'ops', channel: 'cli', source: 'bastion' }));
   await ledger.registerUser({ username: 'alice', password: null });
   await ledger.registerUser({ username: 'bob', password: null });
   await ledger.issueToken({ username: 'alice' });
