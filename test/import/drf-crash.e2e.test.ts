@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldUser } from '../../src/app/execute.js';
 import { openEventStore } from '../../src/eventstore/open.js';
 import type { RecordedEvent } from '../../src/eventstore/port.js';
-import { freshStore, tl } from '../commands/cli.js';
+import { freshStore, ledgerOf, tl } from '../commands/cli.js';
 import { sharedDjangoProject } from '../fixtures/django/shared.js';
 import { BIN } from '../http/process.js';
 
@@ -42,7 +42,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Users and tokens as a store holds them, without what differs between any two runs (ids, import times). */
 async function contents(store: string) {
-  const events = await openEventStore(store);
+  // Read as the app reads the log (opened, should events ever hold sealed fields).
+  const ledger = await ledgerOf(store);
+  const events = ledger.store;
   try {
     const streams = new Map<string, RecordedEvent[]>();
     for (const e of await events.readAll()) streams.set(e.streamId, [...(streams.get(e.streamId) ?? []), e]);
@@ -54,19 +56,31 @@ async function contents(store: string) {
     });
     return { users: users.sort((a, b) => String(a[0]).localeCompare(String(b[0]))), head: await events.headPosition() };
   } finally {
-    await events.close();
+    await ledger.close();
   }
 }
 
-function killedImport(store: string, afterMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'import', 'drf', source], { env: { ...process.env, TOKENLEDGER_STORE: store }, stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), afterMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+/**
+ * Runs the import and SIGKILLs it: after `afterMs` (start-up: before anything is appended), or as
+ * soon as the log has passed `pastHead` (in the middle of the appends), watched from this process.
+ */
+async function killedImport(store: string, kill: { afterMs: number } | { pastHead: bigint }): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'import', 'drf', source], { env: { ...process.env, TOKENLEDGER_STORE: store }, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let done = false;
+  void exited.then(() => (done = true));
+  if ('afterMs' in kill) {
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, kill.afterMs))]);
+  } else {
+    const watcher = await openEventStore(store);
+    try {
+      while (!done && (await watcher.headPosition()) <= kill.pastHead) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      await watcher.close();
+    }
+  }
+  child.kill('SIGKILL');
+  await exited;
 }
 
 describe('import drf killed at random points', () => {
@@ -82,12 +96,20 @@ describe('import drf killed at random points', () => {
     const crashed = freshStore();
     const heads: bigint[] = [];
     for (let i = 0; i < KILLS; i++) {
-      // Anywhere from start-up (nothing appended yet) to about the end of a whole run.
-      await killedImport(crashed.url, Math.round(took * (0.2 + 0.9 * Math.random())));
-      heads.push((await contents(crashed.url)).head);
+      const head = heads.at(-1) ?? 0n;
+      // Two kills during start-up, at a random moment of it; the others at a random point of the
+      // appends still to come (each run goes on from where the last one was killed).
+      const kill = i < 2 ? { afterMs: Math.round(took * 0.5 * Math.random()) } : { pastHead: head + BigInt(Math.floor(Math.random() * Number(expected.head - head) * 0.6)) };
+      await killedImport(crashed.url, kill);
+      const now = await contents(crashed.url);
+      heads.push(now.head);
+      // All or nothing per user: whoever is there after a kill is there whole (flags, password, key).
+      const whole = new Map(expected.users.map((u) => [u[0], u]));
+      for (const user of now.users) expect(user).toEqual(whole.get(user[0]));
     }
-    // The kills did land in the middle: some runs left part of the import, which the next run completed.
-    expect(heads.some((h) => h > 0n && h < expected.head), `heads after each kill ${heads.join(', ')} of ${expected.head}`).toBe(true);
+    // The kills did land in the middle: runs left part of the import, which the next run went on with.
+    expect(heads.filter((h) => h > 0n && h < expected.head).length, `heads after each kill ${heads.join(', ')} of ${expected.head}`).toBeGreaterThanOrEqual(5);
+
     const last = await tl(['import', 'drf', source, '--json'], { store: crashed.url });
     expect(last.code, last.stderr).toBe(0);
     expect(await contents(crashed.url)).toEqual(expected);
