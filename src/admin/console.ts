@@ -215,8 +215,10 @@ function answer(ctx: Context, error: unknown): void {
   }
   if (error instanceof PageError) return page(ctx, '@error', { title: error.title, message: error.message }, error.status);
   if (error instanceof DomainError) {
-    const status = error.code === 'user_not_found' || error.code === 'token_not_found' ? 404 : 400;
-    return page(ctx, '@error', { title: status === 404 ? 'Not found' : 'Not done', message: error.message }, status);
+    const code = error.code as string;
+    const status = code === 'user_not_found' || code === 'token_not_found' ? 404 : code === 'permission_denied' ? 403 : 400;
+    const title = status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : 'Not done';
+    return page(ctx, '@error', { title, message: error.message }, status);
   }
   const { response, unexpected } = toHttp(error);
   if (unexpected) ctx.state.error = error;

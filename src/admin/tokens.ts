@@ -73,7 +73,7 @@ export function tokenPages(console: Console): void {
         }),
       );
     } catch (error) {
-      if (!(error instanceof DomainError) || error.code === 'user_not_found') throw error;
+      if (!(error instanceof DomainError) || error.code === 'user_not_found' || (error.code as string) === 'permission_denied') throw error;
       const message = error.code === 'token_exists' ? 'This user already has a token with this name.' : messageOf(error);
       return addForm(ctx, { ...input, errors: [message] }, 400);
     }

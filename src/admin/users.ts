@@ -91,7 +91,7 @@ export function userPages(console: Console): void {
     try {
       await ledgerFor(deps, ctx, session).registerUser({ username, password });
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
+      if (!(error instanceof DomainError) || (error.code as string) === 'permission_denied') throw error;
       const message = error.code === 'user_exists' ? 'A user with that username already exists.' : messageOf(error);
       return addForm(ctx, { username, usable, errors: [message] }, 400);
     }
