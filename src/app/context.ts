@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Channel, RandomBytes } from '../domain/index.js';
 import type { EventStore } from '../eventstore/port.js';
+import { hasSnapshots, type SnapshotStore } from '../eventstore/snapshots.js';
 
 /** Who is acting, through what and from where: stamped on every event the call appends. */
 export interface Actor {
@@ -48,6 +49,11 @@ export function operator(actor: Actor): Caller {
 /** What the application services run on. Clock, ids and randomness are injectable for tests. */
 export interface LedgerDeps {
   store: EventStore;
+  /**
+   * Snapshots of users' state in the log's database (SQLite, PostgreSQL); null: every load folds
+   * the whole stream (KurrentDB). A cache: deleting them changes no answer.
+   */
+  snapshots: SnapshotStore | null;
   tokenPrefix: string;
   clock: () => Date;
   random: RandomBytes;
@@ -59,6 +65,7 @@ export interface LedgerDeps {
 export function defaultDeps(store: EventStore, tokenPrefix = 'tl'): LedgerDeps {
   return {
     store,
+    snapshots: hasSnapshots(store) ? store.snapshotStore() : null,
     tokenPrefix,
     clock: () => new Date(),
     random: (size) => randomBytes(size),

@@ -1,10 +1,11 @@
 import { GENESIS_HASH, eventHash, fold, initialState, ledgerEventOf, userStreamId, decide } from '../domain/index.js';
 import type { LedgerEvent, UserCommand, UserState } from '../domain/index.js';
-import { ConcurrencyError, type NewEvent, type RecordedEvent } from '../eventstore/port.js';
+import { ConcurrencyError, StoreUnavailableError, type NewEvent, type RecordedEvent } from '../eventstore/port.js';
 import { ProjectionUnavailableError } from '../projection/port.js';
 import { ExecutedBehindError } from './behind.js';
 import type { Actor, LedgerDeps } from './context.js';
 import type { Executed } from './results.js';
+import { SNAPSHOT_EVERY, encodeSnapshot, loadSnapshot, shredsSnapshots } from './snapshots.js';
 
 const MAX_ATTEMPTS = 50;
 
@@ -25,15 +26,73 @@ export interface LoadedUser {
   state: UserState;
   /** The last event's revision and hash; null for a stream that does not exist yet. */
   last: { revision: bigint; hash: string } | null;
-  /** The events read to fold it (the whole stream). */
+  /** Events folded on top of the snapshot the load started from (all of them without one). */
+  tail: number;
+  /** The events read for this load: the whole stream, or those after the snapshot (the first is the snapshot's own). */
   history: RecordedEvent[];
 }
 
-export async function loadUserStream(deps: LedgerDeps, username: string): Promise<LoadedUser> {
+/**
+ * A user's state: from their snapshot plus the events after it when there is a snapshot the log
+ * still vouches for (the event it was taken at is there, with the hash it recorded), from the
+ * whole stream otherwise. The two give the same state; the snapshot only saves the fold.
+ */
+export async function loadUserStream(deps: LedgerDeps, username: string, options: { fullHistory?: boolean } = {}): Promise<LoadedUser> {
   const streamId = userStreamId(username);
+  const snapshot = deps.snapshots && !options.fullHistory ? await loadSnapshot(deps.snapshots, streamId) : null;
+  if (snapshot) {
+    const after = await deps.store.readStream(streamId, { fromRevision: snapshot.revision });
+    const anchor = after[0];
+    if (anchor && anchor.revision === snapshot.revision && anchor.metadata.hash === snapshot.anchor) {
+      const last = after.at(-1)!;
+      return {
+        streamId,
+        state: fold(snapshot.state, ledgerEvents(after.slice(1))),
+        last: { revision: last.revision, hash: String(last.metadata.hash) },
+        tail: after.length - 1,
+        history: after,
+      };
+    }
+  }
   const history = await deps.store.readStream(streamId);
   const last = history.at(-1);
-  return { streamId, state: foldUser(history), last: last ? { revision: last.revision, hash: String(last.metadata.hash) } : null, history };
+  return {
+    streamId,
+    state: foldUser(history),
+    last: last ? { revision: last.revision, hash: String(last.metadata.hash) } : null,
+    tail: history.length,
+    history,
+  };
+}
+
+/**
+ * After an append: a password change or an erasure deletes the stream's snapshots (they hold the
+ * old hash in clear), and a stream with SNAPSHOT_EVERY events past its snapshot gets a new one.
+ */
+async function keepSnapshots(
+  deps: LedgerDeps,
+  streamId: string,
+  events: LedgerEvent[],
+  tail: number,
+  revision: bigint,
+  hash: string,
+  state: UserState,
+): Promise<void> {
+  const snapshots = deps.snapshots;
+  if (!snapshots) return;
+  if (shredsSnapshots(events)) {
+    try {
+      await snapshots.deleteSnapshots(streamId);
+    } catch (error) {
+      throw new StoreUnavailableError(`TOKENLEDGER_STORE: the change is saved, but the old snapshots of this user could not be deleted: ${(error as Error).message}`);
+    }
+  }
+  if (tail < SNAPSHOT_EVERY) return;
+  try {
+    await snapshots.save(encodeSnapshot(streamId, revision, hash, state));
+  } catch {
+    // A cache: the next write past the threshold tries again.
+  }
 }
 
 export async function loadUser(deps: LedgerDeps, username: string): Promise<UserState> {
@@ -42,8 +101,8 @@ export async function loadUser(deps: LedgerDeps, username: string): Promise<User
 
 /** A user's state and the events it was folded from (the whole stream: no snapshot). */
 export async function readUser(deps: LedgerDeps, username: string): Promise<{ state: UserState; history: RecordedEvent[] }> {
-  const history = await deps.store.readStream(userStreamId(username));
-  return { state: foldUser(history), history };
+  const { state, history } = await loadUserStream(deps, username, { fullHistory: true });
+  return { state, history };
 }
 
 /**
@@ -55,17 +114,22 @@ export async function execute(
   deps: LedgerDeps,
   username: string,
   actor: Actor,
-  /** `history`: the events this attempt folded the state from. */
+  /** `history`: the events the attempt read, from the snapshot on; all of them with `options.fullHistory`. */
   command: (now: string, state: UserState, history: readonly RecordedEvent[]) => UserCommand,
-  /** The user as the caller just loaded them (login checks the password on it): the first attempt decides on it. */
-  loaded?: LoadedUser,
+  options: {
+    /** The user as the caller just loaded them (login checks the password on it): the first attempt decides on it. */
+    loaded?: LoadedUser;
+    /** The command reads the whole stream (the import's "set by import, then re-hashed?"): no snapshot. */
+    fullHistory?: boolean;
+  } = {},
 ): Promise<Executed> {
   const streamId = userStreamId(username);
   const correlationId = actor.correlationId ?? deps.newId();
-  let current = loaded?.streamId === streamId ? loaded : undefined;
+  const { loaded, fullHistory = false } = options;
+  let current = loaded?.streamId === streamId && (!fullHistory || loaded.tail === loaded.history.length) ? loaded : undefined;
   for (let attempt = 1; ; attempt++) {
     // One fold per attempt: a stale `loaded` only costs a ConcurrencyError and a reload.
-    const { state, last, history } = current ?? (await loadUserStream(deps, username));
+    const { state, last, tail, history } = current ?? (await loadUserStream(deps, username, { fullHistory }));
     current = undefined;
     const now = deps.clock().toISOString();
     const events = decide(command(now, state, history), state, username);
@@ -96,6 +160,7 @@ export async function execute(
     }
     // Outside the retry: once appended, the command is done; deciding it again would append twice.
     const executed = { state: fold(state, events), events, position };
+    await keepSnapshots(deps, streamId, events, tail + events.length, revision, prevHash, executed.state);
     try {
       await deps.afterAppend(position);
     } catch (error) {

@@ -172,7 +172,7 @@ export async function importDrf(deps: LedgerDeps, actor: Actor, input: DrfImport
       const executed = await execute(writing, user.username, importing, (now, state, history) => {
         decided = plan(state, history, user, hash, overwrite);
         return { type: 'ImportUser', data: imported(now, decided.overwrite) };
-      });
+      }, { fullHistory: true });
       appended = executed.events;
       if (executed.position !== null && (last === null || executed.position > last)) last = executed.position;
     }

@@ -120,7 +120,7 @@ export async function issueTokenUnchecked(
       now,
     },
   };
-  }, loaded));
+  }, { loaded }));
   return { key, token: tokenView(username, (state as PresentUser).tokens[name]!) };
 }
 

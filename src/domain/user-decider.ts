@@ -41,6 +41,13 @@ export interface PresentUser {
   recentLogins: string[];
 }
 
+/**
+ * The version of the folded state: its shape (PresentUser) and the rules that make it (`apply`).
+ * Snapshots of another version are ignored, so change it whenever either changes; the unit test
+ * test/domain/user-state-version.unit.test.ts fails until you do.
+ */
+export const USER_STATE_VERSION = 1;
+
 /** How many login times the state keeps: the highest login rate a setting may ask for. */
 export const RECENT_LOGINS_KEPT = 100;
 /** How far back login times are kept: the longest window a login rate may use. */

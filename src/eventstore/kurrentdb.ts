@@ -22,6 +22,7 @@ import {
   type ExpectedState,
   type NewEvent,
   type ReadAllOptions,
+  type ReadStreamOptions,
   type RecordedEvent,
 } from './port.js';
 
@@ -126,10 +127,11 @@ export class KurrentEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string): Promise<RecordedEvent[]> {
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
+    const fromRevision = options.fromRevision !== undefined && options.fromRevision > 0n ? options.fromRevision : START;
     try {
-      for await (const resolved of this.client.readStream(this.streamPrefix + streamId, { fromRevision: START, direction: FORWARDS })) {
+      for await (const resolved of this.client.readStream(this.streamPrefix + streamId, { fromRevision, direction: FORWARDS })) {
         const event = resolved.event;
         if (!event) continue;
         const commit = event.position?.commit ?? NO_POSITION;

@@ -38,11 +38,19 @@ export interface ReadAllOptions {
   metadata?: boolean;
 }
 
+export interface ReadStreamOptions {
+  /** Inclusive: the first revision to read (a snapshot's revision, say). Default 0n. */
+  fromRevision?: bigint;
+}
+
 export interface EventStore {
   /** Appends atomically; throws ConcurrencyError when the stream is not in the expected state. */
   append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult>;
-  /** Every event of the stream in revision order; [] when the stream does not exist. */
-  readStream(streamId: string): Promise<RecordedEvent[]>;
+  /**
+   * Every event of the stream in revision order, from `fromRevision` on (inclusive; default 0);
+   * [] when the stream does not exist.
+   */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of all streams in global order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the last event, 0n when the log is empty. */

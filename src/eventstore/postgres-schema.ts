@@ -71,6 +71,18 @@ export function migrations({ schema, lockKey }: SchemaNames): string[] {
     END
     $fn$;
     `,
+    // A cache of folded stream state (see postgres-snapshots.ts); revision -1 is a tombstone.
+    `
+    CREATE TABLE ${s}.snapshots (
+      stream_id text   PRIMARY KEY,
+      revision  bigint NOT NULL,
+      floor     bigint NOT NULL DEFAULT -1,
+      anchor    text,
+      schema    text,
+      body      text,
+      checksum  text
+    );
+    `,
   ];
 }
 

@@ -9,8 +9,11 @@ import {
   type ExpectedState,
   type NewEvent,
   type ReadAllOptions,
+  type ReadStreamOptions,
   type RecordedEvent,
 } from './port.js';
+import { PostgresSnapshotStore } from './postgres-snapshots.js';
+import type { SnapshotStore, WithSnapshots } from './snapshots.js';
 
 const DEFAULT_SCHEMA = 'tokenledger';
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -61,11 +64,12 @@ function lockKeyOf(schema: string): number {
  * position while an append with a lower one may still commit: it reads only below the oldest
  * transaction that was in flight and may be an appender of this schema.
  */
-export class PostgresEventStore implements EventStore {
+export class PostgresEventStore implements EventStore, WithSnapshots {
   private readonly listener: Listener;
   private readonly notifier: Notifier;
   /** Every statement, prepared once per connection under a per-schema name (readAll is planned once, not on every poll). */
-  private readonly sql: Record<'append' | 'lastRevision' | 'readStream' | 'readAll' | 'head', pg.QueryConfig>;
+  private readonly sql: Record<'append' | 'lastRevision' | 'readStream' | 'readStreamFrom' | 'readAll' | 'head', pg.QueryConfig>;
+  private snapshots: PostgresSnapshotStore | null = null;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -80,6 +84,7 @@ export class PostgresEventStore implements EventStore {
       append: statement('append', `SELECT * FROM ${q(names.schema)}.append($1, $2, $3, $4, $5)`),
       lastRevision: statement('lastRevision', `SELECT max(revision) AS r FROM ${events} WHERE stream_id = $1`),
       readStream: statement('readStream', `SELECT * FROM ${events} WHERE stream_id = $1 ORDER BY revision`),
+      readStreamFrom: statement('readStreamFrom', `SELECT * FROM ${events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision`),
       readAll: statement('readAll', readAllSql(names)),
       head: statement('head', `SELECT max(position) AS p FROM ${events}`),
     };
@@ -213,9 +218,16 @@ export class PostgresEventStore implements EventStore {
     return rows[0]?.r == null ? 'no_stream' : BigInt(rows[0].r);
   }
 
-  async readStream(streamId: string): Promise<RecordedEvent[]> {
-    const rows = await this.query<Row>(this.sql.readStream, [streamId]);
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const from = options.fromRevision ?? 0n;
+    const rows = from > 0n ? await this.query<Row>(this.sql.readStreamFrom, [streamId, String(from)]) : await this.query<Row>(this.sql.readStream, [streamId]);
     return rows.map(toRecorded);
+  }
+
+  /** Snapshots in this schema's `snapshots` table. */
+  snapshotStore(): SnapshotStore {
+    this.snapshots ??= new PostgresSnapshotStore(this.pool, this.names.schema);
+    return this.snapshots;
   }
 
   /**

@@ -12,9 +12,13 @@ import {
   type ReadAllOptions,
   type RecordedEvent,
   type WriteFailure,
+  type ReadStreamOptions,
 } from './port.js';
+import { SQLITE_SNAPSHOTS_DDL, SqliteSnapshotStore } from './sqlite-snapshots.js';
+import type { SnapshotStore, WithSnapshots } from './snapshots.js';
 
-const SCHEMA_VERSION = 1;
+/** 1: events; 2: snapshots (a cache of folded state, sqlite-snapshots.ts). */
+const SCHEMA_VERSION = 2;
 
 interface Row {
   position: bigint;
@@ -79,11 +83,13 @@ function toRecorded(row: Row): RecordedEvent {
  * the event loop of a server never sleeps in SQLite's busy handler (review M2). Reads never wait
  * for writers in WAL mode.
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore implements EventStore, WithSnapshots {
   private readonly db: Database.Database;
   private readonly lastRevision: Database.Statement<[string], { revision: bigint | null }>;
   private readonly insert: Database.Statement<[string, bigint, string, string, string]>;
   private readonly byStream: Database.Statement<[string], Row>;
+  private readonly byStreamFrom: Database.Statement<[string, bigint], Row>;
+  private snapshots: SqliteSnapshotStore | null = null;
   private readonly fromPosition: Database.Statement<[bigint, number], Row>;
   /** readAll without metadata, rows as arrays: the projection's replay reads a million of these. */
   private readonly fromPositionBare: Database.Statement<[bigint, number], [bigint, string, bigint, string, string]>;
@@ -115,6 +121,9 @@ export class SqliteEventStore implements EventStore {
     this.lastRevision = this.db.prepare('SELECT MAX(revision) AS revision FROM events WHERE stream_id = ?').safeIntegers(true) as never;
     this.insert = this.db.prepare('INSERT INTO events (stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?)');
     this.byStream = this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision').safeIntegers(true) as never;
+    this.byStreamFrom = this.db
+      .prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision')
+      .safeIntegers(true) as never;
     this.fromPosition = this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?').safeIntegers(true) as never;
     this.fromPositionBare = this.db
       .prepare('SELECT position, stream_id, revision, type, data FROM events WHERE position > ? ORDER BY position LIMIT ?')
@@ -152,6 +161,7 @@ export class SqliteEventStore implements EventStore {
         metadata  TEXT    NOT NULL,
         UNIQUE (stream_id, revision)
       );
+      ${SQLITE_SNAPSHOTS_DDL}
       PRAGMA user_version = ${SCHEMA_VERSION};
       COMMIT;
     `);
@@ -226,8 +236,15 @@ export class SqliteEventStore implements EventStore {
     if (this.flushing) setImmediate(() => this.flush());
   }
 
-  async readStream(streamId: string): Promise<RecordedEvent[]> {
-    return this.byStream.all(streamId).map(toRecorded);
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const from = options.fromRevision ?? 0n;
+    return (from > 0n ? this.byStreamFrom.all(streamId, from) : this.byStream.all(streamId)).map(toRecorded);
+  }
+
+  /** Snapshots in this file's `snapshots` table (one store per connection). */
+  snapshotStore(): SnapshotStore {
+    this.snapshots ??= new SqliteSnapshotStore(this.db);
+    return this.snapshots;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {

@@ -38,6 +38,19 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       await store.close();
     });
 
+    it('reads a stream from a revision on (what a snapshot needs), inclusive', async () => {
+      const store = await open();
+      await store.append('s-from', [0, 1, 2, 3, 4].map((n) => ev('A', { n })), 'no_stream');
+      expect((await store.readStream('s-from', { fromRevision: 3n })).map((e) => [e.revision, e.data])).toEqual([
+        [3n, { n: 3 }],
+        [4n, { n: 4 }],
+      ]);
+      expect(await store.readStream('s-from', { fromRevision: 5n })).toEqual([]);
+      expect((await store.readStream('s-from', { fromRevision: 0n })).map((e) => e.revision)).toEqual([0n, 1n, 2n, 3n, 4n]);
+      expect(await store.readStream('s-none', { fromRevision: 2n })).toEqual([]);
+      await store.close();
+    });
+
     it('reads an unknown stream as empty', async () => {
       const store = await open();
       expect(await store.readStream('nobody')).toEqual([]);

@@ -126,7 +126,7 @@ describe('PostgreSQL event store: schema and errors', () => {
     const admin = await pgClient();
     try {
       const schema = schemaOf(url);
-      expect((await admin.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: 1 }]);
+      expect((await admin.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: 1 }, { version: 2 }]);
       await admin.query(`INSERT INTO "${schema}".schema_version (version) VALUES (99)`);
       await expect(openEventStore(url)).rejects.toThrow(/^TOKENLEDGER_STORE: schema "tl_follow_\w+" is at version 99, newer than/);
     } finally {
