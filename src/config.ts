@@ -8,6 +8,11 @@ export interface Settings {
   store: string;
   redisUrl: string | null;
   redisPrefix: string;
+  /**
+   * Where the directory (the query read model) lives: `sqlite:<path>` or `postgres://…[?schema=]`;
+   * null for the default beside the log (see src/directory/open.ts, docs/directory.md).
+   */
+  directory: string | null;
   tokenPrefix: string;
   host: string;
   port: number;
@@ -129,6 +134,10 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   if (redisUrl !== null && !/^(redis|rediss|redis\+cluster|redis\+sentinel):\/\//.test(redisUrl)) {
     throw new ConfigError(`TOKENLEDGER_REDIS_URL: unsupported URL "${redactUrl(redisUrl)}" (expected redis://host:port)`);
   }
+  const directory = pick(flags.directory as string | undefined, env, 'TOKENLEDGER_DIRECTORY') ?? null;
+  if (directory !== null && !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(directory)) {
+    throw new ConfigError(`TOKENLEDGER_DIRECTORY: unsupported directory "${redactUrl(directory)}" (expected sqlite:<path> or postgres://…)`);
+  }
   const cluster = redisUrl !== null && checkedRedisUrl(redisUrl).kind === 'cluster';
   const ttlText = pick(flags.loginTtlMs as string | undefined, env, 'TOKENLEDGER_LOGIN_TTL') ?? '10h';
   const loginTtlMs = parseDuration(ttlText);
@@ -158,6 +167,7 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
       ),
       cluster,
     ),
+    directory,
     tokenPrefix: matching(
       pick(undefined, env, 'TOKENLEDGER_TOKEN_PREFIX') ?? 'tl',
       /^[A-Za-z0-9]{1,16}$/,

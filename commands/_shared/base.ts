@@ -12,6 +12,7 @@ import { describeFailure } from './errors.js';
 export interface GlobalFlags {
   store?: string | undefined;
   'redis-url'?: string | undefined;
+  directory?: string | undefined;
 }
 
 /**
@@ -30,6 +31,10 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
       description: 'Redis URL of the projection (default: $TOKENLEDGER_REDIS_URL or $REDIS_URL, else in memory)',
     }),
+    directory: Flags.string({
+      helpGroup: 'GLOBAL',
+      description: 'where the directory (lists, searches) lives: sqlite:<path> or postgres://… (default: $TOKENLEDGER_DIRECTORY, else beside the log)',
+    }),
   };
 
   private opened: Promise<Ledger> | undefined;
@@ -40,7 +45,7 @@ export abstract class BaseCommand extends Command {
    */
   protected async settings(flags: GlobalFlags, more: { host?: string | undefined; port?: number | undefined } = {}): Promise<Settings> {
     const { loadSettings } = await import('../../src/config.js');
-    const given = { store: flags.store, redisUrl: flags['redis-url'], ...more };
+    const given = { store: flags.store, redisUrl: flags['redis-url'], directory: flags.directory, ...more };
     return loadSettings(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)));
   }
 

@@ -33,7 +33,9 @@ export default class Audit extends BaseCommand {
     const ledger = await this.ledger(flags);
     // Like `tail -f`: follow starts with the last 10 events, unless --limit or --since says where.
     const limit = flags.limit ?? (flags.follow && flags.since === undefined ? 10 : undefined);
-    const query = { ...auditQuery({ ...flags, limit }, ledger.deps.clock()), newest: true };
+    const filter = auditQuery({ ...flags, limit }, ledger.deps.clock());
+    // The user's own stream (or the streams of the token's owners), not the whole log.
+    const query = { ...filter, streams: await ledger.auditStreams(filter), newest: true };
     if (this.jsonEnabled()) return auditList(ledger.store, query);
     const { signal, release } = interruption();
     try {

@@ -1,13 +1,15 @@
 import { BaseCommand } from '../_shared/base.js';
 
 export default class ProjectionStatus extends BaseCommand {
-  static override summary = 'Show the projection: where it lives, its checkpoint, the head of the log and the lag.';
+  static override summary = 'Show the projection and the directory: where each lives, its checkpoint, the head of the log and the lag.';
   static override examples = ['<%= config.bin %> projection status', '<%= config.bin %> projection status --json'];
 
   async run() {
     const { flags } = await this.parse(ProjectionStatus);
-    const { projectionStatus } = await import('../../src/app/projection.js');
-    const status = await projectionStatus(await this.settings(flags));
+    const { directoryStatus, projectionStatus } = await import('../../src/app/projection.js');
+    const settings = await this.settings(flags);
+    const status = await projectionStatus(settings);
+    const directory = await directoryStatus(settings);
     const checkpoint =
       status.checkpoint === null
         ? '- (only inside a running server)'
@@ -16,6 +18,9 @@ export default class ProjectionStatus extends BaseCommand {
     this.out(`checkpoint  ${checkpoint}`);
     this.out(`head        ${status.head}`);
     this.out(`lag         ${status.lag === null ? '-' : `${status.lag} events`}`);
-    return status;
+    this.out(`directory   ${directory.where}`);
+    this.out(`  checkpoint  ${directory.checkpoint}`);
+    this.out(`  lag         ${directory.lag} events`);
+    return { ...status, directory };
   }
 }

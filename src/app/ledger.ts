@@ -6,7 +6,9 @@ import { readYourWrites } from '../projection/read-your-writes.js';
 import { requireSuperuser } from './privileges.js';
 import { cliCaller, defaultDeps, type Caller, type LedgerDeps } from './context.js';
 import { importDrf, type DrfImportInput, type DrfImportOptions } from './import-drf.js';
-import { listTokens, listUsers, verifyKey } from './queries.js';
+import type { DirectoryRuntime } from '../directory/open.js';
+import { followingDirectory, lazyDirectory, storeUrlOf, type DirectoryAccess } from './directory.js';
+import { auditStreams, counts, listTokens, listUsers, tokensAt, verifyKey, type TokenQuery, type UserQuery } from './queries.js';
 import { issueToken, revokeToken, rotateToken, type IssueTokenInput, type RevokeTokenInput, type RotateTokenInput } from './tokens.js';
 import { registerUser, setActive, setFlags, setPassword, type RegisterUserInput } from './users.js';
 
@@ -15,13 +17,25 @@ import { registerUser, setActive, setFlags, setPassword, type RegisterUserInput 
  * (and, when a projection is attached, once the projection reflects it).
  */
 export class Ledger {
+  /** The query read model: lists, searches, counts and the digest history. */
+  readonly directory: DirectoryAccess;
+
   constructor(
     readonly deps: LedgerDeps,
     /** Who acts (stamped on events) and what they may do; the CLI's operator by default. */
     readonly actor: Caller = cliCaller(),
     /** Closed with the ledger (a projection connection opened for read-your-writes). */
     private readonly resources: { close(): Promise<void> }[] = [],
-  ) {}
+    directory?: DirectoryAccess,
+  ) {
+    // A ledger made from bare deps (tests, library users) finds its directory beside its SQLite
+    // log (or in memory), opened on first use and caught up before every answer.
+    if (directory === undefined) {
+      directory = lazyDirectory({ store: storeUrlOf(deps.store), directory: null }, deps.store);
+      this.resources = [...resources, directory];
+    }
+    this.directory = directory;
+  }
 
   get store(): EventStore {
     return this.deps.store;
@@ -29,7 +43,7 @@ export class Ledger {
 
   /** The same ledger acting for someone else (an HTTP caller, an admin session), under their privileges. */
   as(caller: Caller): Ledger {
-    return new Ledger(this.deps, caller, this.resources);
+    return new Ledger(this.deps, caller, this.resources, this.directory);
   }
 
   registerUser(input: RegisterUserInput) {
@@ -62,15 +76,29 @@ export class Ledger {
     requireSuperuser(this.actor, 'import users');
     return importDrf(this.deps, this.actor, input, options);
   }
-  listUsers() {
-    return listUsers(this.deps.store);
+  /** A page of users, sorted by username (see UserQuery for the filters). */
+  listUsers(query: UserQuery = {}) {
+    return listUsers(this.directory, query);
   }
-  listTokens(options: { username?: string; at?: string } = {}) {
-    return listTokens(this.deps.store, options);
+  /** A page of tokens, sorted by user then creation; statuses as of now (see TokenQuery). */
+  listTokens(query: TokenQuery = {}) {
+    return listTokens(this.directory, query, this.deps.clock());
   }
-  /** Whether a key is valid now (or at `at`), computed from the log alone. */
+  /** Users and tokens counted by state, for dashboards. */
+  counts(withinMs?: number) {
+    return counts(this.directory, this.deps.clock(), withinMs);
+  }
+  /** The streams an audit query reads instead of the whole log (its user's, or its token's owners'); undefined: the log. */
+  auditStreams(query: { user?: string; token?: string }) {
+    return auditStreams(this.directory, query);
+  }
+  /** One user's tokens as their stream stood at `at` (ISO), from that stream alone. */
+  tokensAt(username: string, at: string) {
+    return tokensAt(this.deps.store, username, at);
+  }
+  /** Whether a key is valid now (or at `at`): its holder from the digest history, then that user's stream. */
   verifyKey(key: string, at: Date = this.deps.clock()) {
-    return verifyKey(this.deps.store, this.deps.tokenPrefix, key, at);
+    return verifyKey(this.deps.store, this.directory, this.deps.tokenPrefix, key, at);
   }
   async close(): Promise<void> {
     for (const resource of this.resources) await resource.close();
@@ -81,12 +109,21 @@ export class Ledger {
 /**
  * Opens the ledger the settings (flags, then environment, then defaults) describe. Writes wait
  * for the projection: `projection`'s projector when given (a server's), else Redis caught up by
- * this process when TOKENLEDGER_REDIS_URL is set (see readYourWrites).
+ * this process when TOKENLEDGER_REDIS_URL is set (see readYourWrites); and for the directory:
+ * `directory`'s projector when given, else this process catches it up (see DirectoryAccess).
  */
-export async function openLedger(options: { settings?: Settings; actor?: Caller; projection?: ProjectionRuntime } = {}): Promise<Ledger> {
+export async function openLedger(
+  options: { settings?: Settings; actor?: Caller; projection?: ProjectionRuntime; directory?: DirectoryRuntime } = {},
+): Promise<Ledger> {
   const settings = options.settings ?? loadSettings();
   const store = await openEventStore(settings.store, { writeWaitMs: settings.writeWaitMs });
   const projection = readYourWrites(settings, store, options.projection);
-  const deps = { ...defaultDeps(store, settings.tokenPrefix), afterAppend: projection.afterAppend };
-  return new Ledger(deps, options.actor, [projection]);
+  // A server's directory follows the log with its own projector; a command opens it on first use.
+  const directory = options.directory ? followingDirectory(options.directory) : lazyDirectory(settings, store);
+  const afterAppend = async (position: bigint) => {
+    await projection.afterAppend(position);
+    await directory.afterAppend(position);
+  };
+  const deps = { ...defaultDeps(store, settings.tokenPrefix), afterAppend };
+  return new Ledger(deps, options.actor, [projection, directory], directory);
 }

@@ -1,4 +1,7 @@
 import { ConfigError, type Settings } from '../config.js';
+import { openDirectory } from '../directory/open.js';
+import { openEventStore } from '../eventstore/open.js';
+import { guarded } from './directory.js';
 import { openProjection } from '../projection/open.js';
 import { rebuildProjection, type RebuildProgress } from '../projection/rebuild.js';
 import { redisTarget } from '../projection/redis/url.js';
@@ -117,5 +120,66 @@ export async function runProjector(settings: Settings, hooks: RunProjectorHooks)
     return { checkpoint: Number(await runtime.store.checkpoint().catch(() => 0n)) };
   } finally {
     await runtime.close();
+  }
+}
+
+export interface DirectoryStatusView {
+  backend: 'sqlite' | 'postgres';
+  where: string;
+  checkpoint: number;
+  head: number;
+  lag: number;
+}
+
+/** `projection status`, the directory's part: where it lives, its checkpoint and its lag. */
+export async function directoryStatus(settings: Settings): Promise<DirectoryStatusView> {
+  const events = await openEventStore(settings.store);
+  try {
+    const runtime = await guarded(openDirectory(settings, events));
+    try {
+      const status = await guarded(runtime.projector.status());
+      return { backend: status.backend, where: status.where, checkpoint: Number(status.checkpoint), head: Number(status.head), lag: Number(status.lag) };
+    } finally {
+      await runtime.close();
+    }
+  } finally {
+    await events.close();
+  }
+}
+
+export interface DirectoryRebuildSummary {
+  where: string;
+  events: number;
+  checkpoint: number;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+/**
+ * `projection rebuild`, the directory's part: the whole log folded into fresh tables in one
+ * transaction (readers see the old directory until it commits), then what was appended meanwhile.
+ */
+export async function rebuildDirectory(settings: Settings, onProgress?: (progress: RebuildProgress) => void): Promise<DirectoryRebuildSummary> {
+  const events = await openEventStore(settings.store);
+  try {
+    const runtime = await guarded(openDirectory(settings, events));
+    try {
+      const started = Date.now();
+      const total = Number(await events.headPosition());
+      await guarded(
+        runtime.projector.rebuild((count) => {
+          const elapsed = Math.max(Date.now() - started, 1);
+          const rate = Math.round((count * 1_000) / elapsed);
+          onProgress?.({ phase: 'replay', events: count, total: Math.max(total, count), eventsPerSecond: rate, etaMs: rate > 0 ? (Math.max(total - count, 0) / rate) * 1_000 : null });
+        }),
+      );
+      const seconds = (Date.now() - started) / 1_000;
+      const checkpoint = Number(await guarded(runtime.store.checkpoint()));
+      return { where: runtime.store.where, events: total, checkpoint, seconds, eventsPerSecond: Math.round(total / Math.max(seconds, 0.001)) };
+    } finally {
+      await runtime.close();
+    }
+  } finally {
+    await events.close();
   }
 }

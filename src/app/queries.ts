@@ -6,54 +6,84 @@ import {
   OUTCOME_MESSAGES,
   outcomeOf,
   recordOf,
-  usernameOfStream,
+  userStreamId,
   type Outcome,
   type PresentUser,
   type TokenRecord,
+  type UserState,
 } from '../domain/index.js';
-import { logBatches } from '../eventstore/log-batches.js';
-import type { EventStore } from '../eventstore/port.js';
-import type { TokenView, UserView } from './results.js';
+import type { DirectoryCounts, Page, TokenQuery, UserQuery } from '../directory/port.js';
+import type { EventStore, RecordedEvent } from '../eventstore/port.js';
+import { guarded, type DirectoryAccess } from './directory.js';
+import type { ListedToken, TokenView, UserView } from './results.js';
 import { tokenView } from './tokens.js';
-import { userView } from './users.js';
+import { parse, usernameSchema } from './validation.js';
 
-const BATCH = 5_000;
+/*
+ * Every question the CLI, the staff API and the admin console ask: lists, searches and counts from
+ * the directory (src/directory), and questions about one user or one key from that user's own
+ * stream. Nothing here reads the whole log.
+ */
+
+export type { DirectoryCounts, Page, TokenQuery, UserQuery };
+
+/** `user list`, `GET /api/users/`: a page of users by username. */
+export async function listUsers(directory: DirectoryAccess, query: UserQuery = {}): Promise<Page<UserView>> {
+  const { store } = await directory.ready();
+  return guarded(store.listUsers(query));
+}
+
+/** `token list`, `GET /api/tokens/`: a page of tokens by user, then creation; statuses as of `now`. */
+export async function listTokens(directory: DirectoryAccess, query: TokenQuery, now: Date): Promise<Page<ListedToken>> {
+  const { store } = await directory.ready();
+  return guarded(store.listTokens({ ...query, now: query.now ?? now.toISOString() }));
+}
+
+/** Users (total, active, staff) and tokens by status, for dashboards. */
+export async function counts(directory: DirectoryAccess, now: Date, withinMs?: number): Promise<DirectoryCounts> {
+  const { store } = await directory.ready();
+  return guarded(store.counts(now.toISOString(), withinMs));
+}
+
+/** A user's state as of `until` (ISO, inclusive; default: everything), from their stream alone. */
+export function foldStream(events: readonly RecordedEvent[], until?: string): UserState {
+  const folding = new UserFold();
+  for (const recorded of events) {
+    if (until !== undefined && String(recorded.metadata.at) > until) continue;
+    const event = ledgerEventOf(recorded);
+    if (event !== null) folding.apply(event);
+  }
+  return folding.state;
+}
 
 /**
- * Every user as of `until` (ISO time, inclusive), folded from the log alone. Used by lists and
- * by time travel, so it keeps working when the projection is gone.
+ * One user's tokens as their stream stood at `at` (ISO): names, prefixes and rotations as they were
+ * then, without the ones not yet issued, already revoked or expired by then.
  */
-export async function foldLog(store: EventStore, until?: string): Promise<Map<string, PresentUser>> {
-  const states = new Map<string, UserFold>();
-  for await (const batch of logBatches(store, { batch: BATCH })) {
-    for (const recorded of batch) {
-      const username = usernameOfStream(recorded.streamId);
-      const event = ledgerEventOf(recorded);
-      if (username === null || event === null) continue;
-      if (until !== undefined && String(recorded.metadata.at) > until) continue;
-      let user = states.get(username);
-      if (!user) states.set(username, (user = new UserFold()));
-      user.apply(event);
-    }
-  }
-  const users = new Map<string, PresentUser>();
-  for (const [name, { state }] of states) if (state.exists) users.set(name, state);
-  return users;
+export async function tokensAt(store: EventStore, username: string, at: string): Promise<TokenView[]> {
+  const name = parse(usernameSchema, username, 'user');
+  const state = foldStream(await store.readStream(userStreamId(name)), at);
+  if (!state.exists) return [];
+  return Object.values(state.tokens)
+    .map((t) => tokenView(state.username, t))
+    .filter((t) => t.expiresAt === null || t.expiresAt > at)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.tokenId.localeCompare(b.tokenId));
 }
 
-export async function listUsers(store: EventStore): Promise<UserView[]> {
-  return [...(await foldLog(store)).values()].map(userView).sort((a, b) => a.username.localeCompare(b.username));
-}
+/** Beyond this many owners, a token name's history is read from the whole log (it is most of it anyway). */
+const MAX_AUDIT_STREAMS = 1_000;
 
-/** Live tokens (of one user or all), as of now or as of `at`. */
-export async function listTokens(store: EventStore, options: { username?: string; at?: string } = {}): Promise<TokenView[]> {
-  const users = await foldLog(store, options.at);
-  const selected = options.username ? [users.get(options.username)].filter((u) => u !== undefined) : [...users.values()];
-  const now = options.at ?? new Date().toISOString();
-  return selected
-    .flatMap((user) => Object.values(user.tokens).map((t) => tokenView(user.username, t)))
-    .filter((t) => options.at === undefined || t.expiresAt === null || t.expiresAt > now)
-    .sort((a, b) => a.username.localeCompare(b.username) || a.createdAt.localeCompare(b.createdAt));
+/**
+ * The streams an audit query needs: the user's own (the query names it), or for a token name
+ * alone the streams of the users that own (or owned) a token of that name or id, from the
+ * directory. Undefined: the whole log.
+ */
+export async function auditStreams(directory: DirectoryAccess, query: { user?: string; token?: string }): Promise<string[] | undefined> {
+  if (query.user !== undefined) return [userStreamId(query.user)];
+  if (query.token === undefined) return undefined;
+  const { store } = await directory.ready();
+  const streams = await guarded(store.streamsWithToken(query.token, MAX_AUDIT_STREAMS + 1));
+  return streams.length > MAX_AUDIT_STREAMS ? undefined : streams;
 }
 
 export interface Verdict {
@@ -73,17 +103,23 @@ function recordFor(user: PresentUser, digest: string): TokenRecord | null {
   return null;
 }
 
-/** Whether `key` opened the door at `at` (default now), and why, from the log alone. */
-export async function verifyKey(store: EventStore, tokenPrefix: string, key: string, at: Date): Promise<Verdict> {
+/**
+ * Whether `key` opened the door at `at` (default now), and why: the directory's digest history
+ * names the user that held the key's digest, and that user's stream alone, folded up to `at`,
+ * gives the answer.
+ */
+export async function verifyKey(store: EventStore, directory: DirectoryAccess, tokenPrefix: string, key: string, at: Date): Promise<Verdict> {
   const iso = at.toISOString();
   if (keyShape(key, tokenPrefix) === 'tl_bad_checksum') {
     return { outcome: 'not_found', at: iso, username: null, name: null, reason: `${OUTCOME_MESSAGES.not_found} (checksum mismatch: mistyped or made up)` };
   }
   const digest = digestKey(key);
+  const { store: rows } = await directory.ready();
+  const holder = await guarded(rows.holderOf(digest));
   let record: TokenRecord | null = null;
-  for (const user of (await foldLog(store, iso)).values()) {
-    record = recordFor(user, digest);
-    if (record) break;
+  if (holder) {
+    const state = foldStream(await store.readStream(holder.streamId), iso);
+    if (state.exists) record = recordFor(state, digest);
   }
   const outcome = outcomeOf(record, at.getTime());
   const reason = outcome === 'valid' ? `valid: token "${record!.name}" of user ${record!.username}` : OUTCOME_MESSAGES[outcome];

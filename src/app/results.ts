@@ -45,3 +45,6 @@ export interface UserView {
   createdAt: string;
   tokens: number;
 }
+
+/** A token as lists show it: its view, its status at the list's time, and when it was revoked. */
+export type { DirectoryToken as ListedToken } from '../directory/port.js';

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { openFollowingDirectory } from '../app/directory.js';
 import { openLedger, type Ledger } from '../app/ledger.js';
 import type { Settings } from '../config.js';
 import { openProjection } from '../projection/open.js';
@@ -39,9 +40,18 @@ export async function openBackends(settings: Settings, logger: Logger): Promise<
     closers.push(() => runtime.close());
     await runtime.projector.catchUp();
     runtime.projector.start();
-    // The ledger's writes return once this server's projector has applied them (read-your-writes).
+    // The directory (lists, searches, counts) beside it, following the log with its own projector.
+    const directory = await openFollowingDirectory(settings, runtime.events, {
+      onError: (error) => logger.warn({ err: error }, 'directory projector round failed'),
+    });
+    closers.push(() => directory.close());
+    // The ledger's writes return once this server's projectors have applied them (read-your-writes).
     // A write waiting for a lock another process holds gives up after a few seconds (503), not 30.
-    const ledger = await openLedger({ settings: { ...settings, writeWaitMs: settings.writeWaitMs ?? SERVE_WRITE_WAIT_MS }, projection: runtime });
+    const ledger = await openLedger({
+      settings: { ...settings, writeWaitMs: settings.writeWaitMs ?? SERVE_WRITE_WAIT_MS },
+      projection: runtime,
+      directory,
+    });
     closers.push(() => ledger.close());
     const checks: ReadinessCheck[] = [];
     let throttle: LoginThrottle | null = null;

@@ -55,7 +55,7 @@ describe('the admin console over plain HTTP', () => {
   it('the session is an ordinary token: named admin-session-…, issued on channel admin, listed by `token list`', async () => {
     const visitor = await signedIn();
     const sessionKey = visitor.cookies.get('tl_admin_session')!;
-    const tokens = await service.ledger.listTokens({ username: STAFF.username });
+    const tokens = (await service.ledger.listTokens({ user: STAFF.username, limit: 500 })).results;
     expect(tokens.some((t) => t.name.startsWith('admin-session-') && sessionKey.startsWith(t.keyPrefix))).toBe(true);
     const events = await service.ledger.store.readStream('user-sam');
     const issued = events.filter((e) => e.type === 'TokenIssued').at(-1)!;
@@ -101,7 +101,7 @@ describe('the admin console over plain HTTP', () => {
 
   it('a session revoked elsewhere (CLI revoke, logoutall) ends on the next click', async () => {
     const viaCli = await signedIn();
-    const name = (await service.ledger.listTokens({ username: STAFF.username })).filter((t) => t.name.startsWith('admin-session-')).at(-1)!.name;
+    const name = (await service.ledger.listTokens({ user: STAFF.username, limit: 500 })).results.filter((t) => t.name.startsWith('admin-session-')).at(-1)!.name;
     expect((await viaCli.get('/admin/')).status).toBe(200);
     await service.ledger.revokeToken({ username: STAFF.username, name });
     expect((await viaCli.get('/admin/')).status).toBe(303);

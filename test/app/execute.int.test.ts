@@ -45,7 +45,7 @@ describe('execute: the write path', () => {
     const keys = (await Promise.all(writers.map((l) => l.issueToken({ username: 'bob', reset: true })))).map((r) => r.key);
     const outcomes = await Promise.all(keys.map(async (k) => (await fixture.ledger.verifyKey(k)).outcome));
     expect(outcomes.filter((o) => o === 'valid')).toHaveLength(1);
-    expect(await fixture.ledger.listTokens({ username: 'bob' })).toHaveLength(1);
+    expect((await fixture.ledger.listTokens({ user: 'bob' })).results).toHaveLength(1);
   });
 
   it('waits for the projection with the position of the last event appended, and only when it appended', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/app/ledger.js';
-import { foldLog } from '../../src/app/queries.js';
+import { foldLog } from '../helpers/fold-log.js';
 import { DomainError, GENESIS_HASH, eventHash, type PresentUser } from '../../src/domain/index.js';
 import type { EventStore, RecordedEvent } from '../../src/eventstore/port.js';
 import { tempLedger } from './ledger-fixture.js';

@@ -68,8 +68,8 @@ describe('lists', () => {
     await ledger.registerUser({ username: 'alice', password: 'wonderland-123', isStaff: true });
     const first = await ledger.issueToken({ username: 'alice', scopes: ['tokens:read'] });
     const second = await ledger.rotateToken({ username: 'alice', grace: '10m' });
-    const users = await ledger.listUsers();
-    const tokens = await ledger.listTokens();
+    const users = (await ledger.listUsers()).results;
+    const tokens = (await ledger.listTokens()).results;
     expect(users).toMatchObject([{ username: 'alice', isStaff: true, hasPassword: true, active: true, tokens: 1 }]);
     expect(tokens).toMatchObject([{ username: 'alice', name: 'default', keyPrefix: second.key.slice(0, 8), scopes: ['tokens:read'] }]);
     const text = JSON.stringify({ users, tokens });
@@ -97,7 +97,8 @@ describe('lists', () => {
     advance(5 * MIN);
     await ledger.revokeToken({ username: 'alice', name: 'ci' });
     advance(60 * MIN);
-    const names = async (at?: string) => (await ledger.listTokens({ username: 'alice', at })).map((t) => t.name);
+    const names = async (at?: string) =>
+      (at === undefined ? (await ledger.listTokens({ user: 'alice' })).results : await ledger.tokensAt('alice', at)).map((t) => t.name);
     expect(await names(t1)).toEqual(['default']);
     expect(await names(t2)).toEqual(['default', 'ci']);
     expect(await names(now().toISOString())).toEqual([]);

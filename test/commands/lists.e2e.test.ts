@@ -26,7 +26,7 @@ describe('token list / user list', () => {
       for (const secret of secrets) expect(run.stdout + run.stderr).not.toContain(secret);
     }
 
-    const tokenList = JSON.parse(tokens.stdout);
+    const tokenList = JSON.parse(tokens.stdout).results;
     expect(tokenList.map((t: { username: string; name: string; keyPrefix: string }) => [t.username, t.name, t.keyPrefix])).toEqual([
       ['alice', 'default', keys[0]!.slice(0, 8)],
       ['alice', 'ci', keys[1]!.slice(0, 8)],
@@ -35,7 +35,7 @@ describe('token list / user list', () => {
     expect(aliceTokens.stdout).toContain(keys[1]!.slice(0, 8));
     expect(aliceTokens.stdout).not.toContain(keys[2]!.slice(0, 8));
 
-    const userList = JSON.parse(users.stdout);
+    const userList = JSON.parse(users.stdout).results;
     expect(userList).toMatchObject([
       { username: 'alice', active: true, isStaff: true, hasPassword: true, tokens: 2 },
       { username: 'bob', active: true, isStaff: false, hasPassword: false, tokens: 1 },

@@ -76,7 +76,10 @@ describe('users', () => {
     const created = await api('/api/users/', { method: 'POST', json: { username: 'carol', password: 'carol-pw-1' } });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ username: 'carol', active: true, isStaff: false, hasPassword: true, tokens: 0 });
-    expect((await api('/api/users/')).json.map((u: { username: string }) => u.username)).toEqual(['admin', 'alice', 'carol']);
+    // Lists answer in DRF's CursorPagination shape.
+    const users = (await api('/api/users/')).json;
+    expect([users.next, users.previous]).toEqual([null, null]);
+    expect(users.results.map((u: { username: string }) => u.username)).toEqual(['admin', 'alice', 'carol']);
     expect((await api('/api/users/carol/')).json.username).toBe('carol');
     const carol = await loginKey(svc.url, 'carol', 'carol-pw-1');
     keys.add(carol);
@@ -134,7 +137,7 @@ describe('tokens', () => {
     expect((await api('/api/tokens/', { method: 'POST', json: { username: 'nobody' } })).status).toBe(404);
 
     const listed = await api('/api/tokens/?username=carol');
-    expect(listed.json.map((t: { name: string }) => t.name).sort()).toContain('ci');
+    expect(listed.json.results.map((t: { name: string }) => t.name).sort()).toContain('ci');
     expect((await api('/api/tokens/carol/ci/')).json.description).toBe('CI');
 
     const rotated = await api('/api/tokens/carol/ci/rotate/', { method: 'POST', json: { grace: '10m' } });
@@ -154,7 +157,7 @@ describe('tokens', () => {
 
     const all = await api('/api/tokens/carol/', { method: 'DELETE' });
     expect(all.status).toBe(204);
-    expect((await api('/api/tokens/carol/')).json).toEqual([]);
+    expect((await api('/api/tokens/carol/')).json).toEqual({ next: null, previous: null, results: [] });
   });
 });
 

@@ -25,9 +25,9 @@ let daveGraceEnds = 0;
 // At collection time (top-level await): the table's rows are built from these keys.
 {
   Object.assign(keys, await drfScenario(fx.ledger, fx.at));
-  const [carol] = await fx.ledger.listTokens({ username: 'carol' });
+  const [carol] = (await fx.ledger.listTokens({ user: 'carol' })).results;
   carolExpires = Date.parse(carol!.expiresAt!);
-  const [dave] = await fx.ledger.listTokens({ username: 'dave' });
+  const [dave] = (await fx.ledger.listTokens({ user: 'dave' })).results;
   daveGraceEnds = Date.parse(dave!.graceUntil!);
 
   const events = await fx.store.readAll();

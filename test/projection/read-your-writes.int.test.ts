@@ -79,7 +79,7 @@ describe('read-your-writes through the Ledger API', () => {
       const error = await ledger.registerUser({ username: 'carol', password: null }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProjectionUnavailableError);
       expect((error as Error).message).toMatch(/^TOKENLEDGER_REDIS_URL: .*the change is recorded in the log/);
-      expect((await ledger.listUsers()).map((u) => u.username)).toEqual(['carol']);
+      expect((await ledger.listUsers()).results.map((u) => u.username)).toEqual(['carol']);
     } finally {
       await ledger.close();
     }

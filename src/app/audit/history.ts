@@ -27,6 +27,12 @@ export interface AuditQuery {
   until?: string;
   /** Only events after this global position (a cursor for paging). */
   after?: bigint;
+  /**
+   * The streams that can hold a match, when known: the user's own stream for `user`, the streams
+   * of the users that own a token of that name for `token` (found in the directory). They are read
+   * instead of the whole log.
+   */
+  streams?: readonly string[];
   /** At most this many events: the oldest ones, or with `newest` the most recent ones. */
   limit?: number;
   newest?: boolean;
@@ -85,6 +91,20 @@ function matcher(query: AuditQuery): (event: RecordedEvent) => boolean {
   };
 }
 
+/** A query's streams, read whole and merged in log order, in batches of AUDIT_BATCH after `after`. */
+async function* streamBatches(store: EventStore, streams: readonly string[], after: bigint): AsyncGenerator<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for (const streamId of streams) for (const event of await store.readStream(streamId)) if (event.position > after) events.push(event);
+  if (streams.length > 1) events.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+  for (let i = 0; i < events.length; i += AUDIT_BATCH) yield events.slice(i, i + AUDIT_BATCH);
+}
+
+/** Where a query's events come from: its streams when it names them, else the whole log. */
+function batches(store: EventStore, query: AuditQuery, after: bigint): AsyncGenerator<RecordedEvent[]> {
+  const streams = query.streams ?? (query.user === undefined ? undefined : [userStreamId(query.user)]);
+  return streams ? streamBatches(store, streams, after) : logBatches(store, { after, batch: AUDIT_BATCH });
+}
+
 /** `drain`: read on to the end of the log even past the limit, so that `cursor` ends at the head. */
 async function* scan(store: EventStore, query: AuditQuery, cursor: { position: bigint }, drain = false): AsyncGenerator<AuditEntry[]> {
   const matches = matcher(query);
@@ -93,7 +113,7 @@ async function* scan(store: EventStore, query: AuditQuery, cursor: { position: b
     // The N most recent: a ring of N, so memory stays bounded by the limit, not the log.
     const ring: RecordedEvent[] = [];
     let next = 0;
-    for await (const batch of logBatches(store, { after: cursor.position, batch: AUDIT_BATCH })) {
+    for await (const batch of batches(store, query, cursor.position)) {
       cursor.position = batch.at(-1)!.position;
       for (const event of batch) {
         if (limit === 0 || !matches(event)) continue;
@@ -107,7 +127,7 @@ async function* scan(store: EventStore, query: AuditQuery, cursor: { position: b
     return;
   }
   let left = limit;
-  for await (const batch of logBatches(store, { after: cursor.position, batch: AUDIT_BATCH })) {
+  for await (const batch of batches(store, query, cursor.position)) {
     if (left <= 0 && !drain) return;
     cursor.position = batch.at(-1)!.position;
     if (left <= 0) continue;

@@ -36,7 +36,8 @@ export function auditRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
       const limit = input.limit ?? 100;
       const filter = auditQuery({ ...input, type: input.type?.split(',').map((t) => t.trim()), limit: limit + 1 }, ledger.deps.clock());
       // One more than the page holds says whether a next page exists.
-      const found = await auditList(ledger.store, { ...filter, after: BigInt(input.after ?? 0) });
+      const streams = await ledger.auditStreams(filter);
+      const found = await auditList(ledger.store, { ...filter, streams, after: BigInt(input.after ?? 0) });
       const results = found.slice(0, limit);
       send(ctx, 200, { next: found.length > limit ? nextUrl(ctx, results.at(-1)!.position) : null, results });
     },

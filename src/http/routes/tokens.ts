@@ -2,10 +2,13 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Ledger } from '../../app/ledger.js';
 import { API_MESSAGES } from '../../domain/drf-messages.js';
+import { parseDuration } from '../../domain/duration.js';
+import { HttpError } from '../errors.js';
 import { keepIssued } from '../../app/tokens.js';
 import { readBody } from '../body.js';
 import { callerOf, send, staffOnly, type Routes } from '../routing.js';
 import { validate, validateQuery } from '../validate.js';
+import { cursorPage, listParams } from './pagination.js';
 
 const createToken = z.object({
   username: z.string().min(1),
@@ -19,7 +22,38 @@ const createToken = z.object({
 
 const rotateToken = z.object({ grace: z.string().min(1).nullable().optional() });
 const revokeToken = z.object({ reason: z.string().nullable().optional() });
-const listQuery = z.object({ username: z.string().min(1).optional() });
+const LIST_PARAMS = {
+  user: 'text',
+  username: 'text',
+  name: 'text',
+  prefix: 'text',
+  status: 'text',
+  within: 'text',
+  scope: 'text',
+  limit: 'integer',
+  cursor: 'text',
+} as const;
+
+/** The token list's query as the ledger takes it; `username` is the older spelling of `user`. */
+function tokenQuery(ctx: Context, fixed: { user?: string } = {}) {
+  const p = listParams(ctx, LIST_PARAMS) as Record<string, string | number | undefined>;
+  let withinMs: number | undefined;
+  if (p.within !== undefined) {
+    const ms = parseDuration(String(p.within));
+    if (ms === null) throw new HttpError(400, { within: [`"${p.within}" is not a duration (use 7d, 12h, 30m).`] });
+    withinMs = ms;
+  }
+  return {
+    user: fixed.user ?? ((p.user ?? p.username) as string | undefined),
+    name: p.name as string | undefined,
+    keyPrefix: p.prefix as string | undefined,
+    status: p.status as never,
+    withinMs,
+    scope: p.scope as string | undefined,
+    limit: p.limit as number | undefined,
+    cursor: p.cursor as string | undefined,
+  };
+}
 
 function params(ctx: Context): { username: string; name: string } {
   return { username: ctx.params.username as string, name: ctx.params.name as string };
@@ -35,7 +69,9 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
   const guards = [auth, staffOnly('tokens')];
 
   routes.resource('/api/tokens/', 'Token List', guards, {
-    GET: async (ctx) => send(ctx, 200, await ledger.listTokens(validateQuery(listQuery, ctx.query))),
+    // `?user=`, `?name=`, `?prefix=` (of the key), `?status=` (current, live, expiring with `?within=7d`,
+    // grace, expired, revoked, any), `?scope=`; `?limit=` (1-500, default 50) and `?cursor=`.
+    GET: async (ctx) => send(ctx, 200, cursorPage(ctx, await ledger.listTokens(tokenQuery(ctx)))),
     POST: async (ctx) => {
       const input = validate(createToken, await readBody(ctx, ['application/json']));
       // A key whose projection update failed is still answered: it is in the log, and exists nowhere else.
@@ -43,7 +79,7 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
     },
   });
   routes.resource('/api/tokens/:username/', 'User Tokens', guards, {
-    GET: async (ctx) => send(ctx, 200, await ledger.listTokens({ username: params(ctx).username })),
+    GET: async (ctx) => send(ctx, 200, cursorPage(ctx, await ledger.listTokens(tokenQuery(ctx, { user: params(ctx).username })))),
     // Revokes every token of the user (`token revoke --all`); `?reason=` goes to the audit log.
     DELETE: async (ctx) => {
       const { reason } = validateQuery(revokeToken, ctx.query);
@@ -54,7 +90,7 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
   routes.resource('/api/tokens/:username/:name/', 'Token Detail', guards, {
     GET: async (ctx) => {
       const { username, name } = params(ctx);
-      const token = (await ledger.listTokens({ username })).find((t) => t.name === name);
+      const [token] = (await ledger.listTokens({ user: username, name, limit: 1 })).results;
       send(ctx, token ? 200 : 404, token ?? { detail: API_MESSAGES.notFound });
     },
     DELETE: async (ctx) => {

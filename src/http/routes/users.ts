@@ -8,6 +8,7 @@ import { API_MESSAGES, FIELD_MESSAGES } from '../../domain/drf-messages.js';
 import { detail } from '../errors.js';
 import { callerOf, send, staffOnly, type Routes } from '../routing.js';
 import { validate } from '../validate.js';
+import { cursorPage, listParams } from './pagination.js';
 
 // Not trimmed (passwords never are), but all-blank is refused as `user create` refuses it.
 const password = z.string().refine((p) => p.trim() !== '', FIELD_MESSAGES.blank);
@@ -34,7 +35,20 @@ export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): vo
   const guards = [auth, staffOnly('users')];
 
   routes.resource('/api/users/', 'User List', guards, {
-    GET: async (ctx) => send(ctx, 200, await ledger.listUsers()),
+    // `?search=` (substring) / `?prefix=` of the username, case-insensitive; `?active=`, `?staff=`;
+    // `?limit=` (1-500, default 50) and `?cursor=`; sorted by username.
+    GET: async (ctx) => {
+      const p = listParams(ctx, { search: 'text', prefix: 'text', active: 'boolean', staff: 'boolean', limit: 'integer', cursor: 'text' });
+      const page = await ledger.listUsers({
+        search: p.search as string | undefined,
+        prefix: p.prefix as string | undefined,
+        active: p.active as boolean | undefined,
+        staff: p.staff as boolean | undefined,
+        limit: p.limit as number | undefined,
+        cursor: p.cursor as string | undefined,
+      });
+      send(ctx, 200, cursorPage(ctx, page));
+    },
     POST: async (ctx) => {
       const input = validate(createUser, await readBody(ctx, ['application/json']));
       send(ctx, 201, await as(ctx).registerUser({ ...input, password: input.password ?? null }));

@@ -1,5 +1,5 @@
 import type { StoredRecord } from '../../../projections/token-records.js';
-import { foldLog } from '../../../src/app/queries.js';
+import { foldLog } from '../../helpers/fold-log.js';
 import { recordOf } from '../../../src/domain/record.js';
 import type { EventStore } from '../../../src/eventstore/port.js';
 import { MemoryProjectionStore } from '../../../src/projection/memory.js';
