@@ -20,6 +20,8 @@ export function requestFrame(logger: Logger, metrics: Metrics) {
     const id = randomUUID();
     ctx.state.requestId = id;
     ctx.set('X-Request-Id', id);
+    // No response of ours is to be sniffed into another type (review L6).
+    ctx.set('X-Content-Type-Options', 'nosniff');
     // Now, while the socket is surely there: a request cut short loses it (review L2).
     const ip = clientAddress(ctx);
     const finish = () => {

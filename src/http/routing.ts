@@ -20,6 +20,16 @@ export function send(ctx: Context, status: number, body: unknown): void {
   ctx.body = body;
 }
 
+/**
+ * A response that carries a key: never stored by a cache or a browser (RFC 6749 §5.1's
+ * `Cache-Control: no-store`, and `Pragma: no-cache` for HTTP/1.0 caches).
+ */
+export function sendKey(ctx: Context, status: number, body: unknown): void {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
+  send(ctx, status, body);
+}
+
 /** The user a guarded route runs for (tokenAuth put it there). */
 export function userOf(ctx: Context): { user: AuthUser; auth: AuthInfo } {
   return { user: ctx.state.user as AuthUser, auth: ctx.state.auth as AuthInfo };

@@ -6,7 +6,7 @@ import { ALL_MEDIA_TYPES, readBody } from '../body.js';
 import { charFields } from '../drf-fields.js';
 import { HttpError, detail } from '../errors.js';
 import type { LoginOutcome, Metrics } from '../metrics.js';
-import { actorOf, clientAddress, send } from '../routing.js';
+import { actorOf, clientAddress, sendKey } from '../routing.js';
 import type { LoginGate } from '../login-gate.js';
 
 export interface LoginDeps {
@@ -58,7 +58,7 @@ export function loginHandler(deps: LoginDeps) {
       if (result.reason === 'busy') throw new Refused('busy', detail(503, API_MESSAGES.serviceUnavailable, { 'Retry-After': '1' }));
       throw new Refused('failure', new HttpError(400, UNABLE));
     }
-    send(ctx, 200, { token: result.issued.key, expiry: result.issued.token.expiresAt });
+    sendKey(ctx, 200, { token: result.issued.key, expiry: result.issued.token.expiresAt });
     return 'success';
   };
   return async (ctx: Context): Promise<void> => {

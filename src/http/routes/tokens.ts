@@ -6,7 +6,7 @@ import { parseDuration } from '../../domain/duration.js';
 import { HttpError } from '../errors.js';
 import { keepIssued } from '../../app/tokens.js';
 import { readBody } from '../body.js';
-import { callerOf, send, staffOnly, type Routes } from '../routing.js';
+import { callerOf, send, sendKey, staffOnly, type Routes } from '../routing.js';
 import { validate, validateQuery } from '../validate.js';
 import { cursorPage, listParams } from './pagination.js';
 
@@ -75,7 +75,7 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
     POST: async (ctx) => {
       const input = validate(createToken, await readBody(ctx, ['application/json']));
       // A key whose projection update failed is still answered: it is in the log, and exists nowhere else.
-      send(ctx, 201, await keepIssued(as(ctx).issueToken(input)));
+      sendKey(ctx, 201, await keepIssued(as(ctx).issueToken(input)));
     },
   });
   routes.resource('/api/tokens/:username/', 'User Tokens', guards, {
@@ -102,7 +102,7 @@ export function tokenRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
   routes.resource('/api/tokens/:username/:name/rotate/', 'Rotate Token', guards, {
     POST: async (ctx) => {
       const input = validate(rotateToken, await readBody(ctx, ['application/json']));
-      send(ctx, 200, await keepIssued(as(ctx).rotateToken({ ...params(ctx), grace: input.grace ?? null })));
+      sendKey(ctx, 200, await keepIssued(as(ctx).rotateToken({ ...params(ctx), grace: input.grace ?? null })));
     },
   });
 }
