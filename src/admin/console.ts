@@ -22,6 +22,7 @@ import {
   sessionCsrf,
   setSecurityHeaders,
 } from './security.js';
+import { listPages } from './lists.js';
 import { tokenPages } from './tokens.js';
 import { userPages } from './users.js';
 
@@ -236,6 +237,7 @@ function answer(ctx: Context, error: unknown): void {
 export function adminConsole(deps: AdminDeps): Middleware {
   const console = new Console(deps);
   console.mountSession();
+  listPages(console);
   userPages(console);
   tokenPages(console);
   historyPages(console);

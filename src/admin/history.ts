@@ -55,7 +55,7 @@ export async function historyPage(
     (query.since === undefined || String(e.metadata.at) >= query.since) &&
     (query.until === undefined || String(e.metadata.at) <= query.until);
   // A user, or a token name: only the streams that can hold a match (the directory knows a token's owners).
-  const streams = query.user === undefined ? undefined : [userStreamId(query.user)];
+  const streams = await console.deps.ledger.auditStreams({ user: query.user, token: query.token });
   if (streams !== undefined) {
     const read = await Promise.all(streams.map((id) => store.readStream(id)));
     const all = read

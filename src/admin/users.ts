@@ -70,10 +70,6 @@ async function userPage(console: Console, ctx: Context, user: PresentUser, error
 export function userPages(console: Console): void {
   const { deps } = console;
 
-  console.get('/admin/', async (ctx) => {
-    page(ctx, '@index', { title: 'Site administration', counts: null });
-  });
-
   const addForm = (ctx: Context, data: Record<string, unknown> = {}, status = 200) =>
     page(ctx, '@userAdd', { title: 'Add user', breadcrumbs: [{ label: 'Users', href: '/admin/users/' }, { label: 'Add user' }], username: '', usable: true, ...data }, status);
 
