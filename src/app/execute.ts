@@ -40,8 +40,13 @@ export interface LoadedUser {
 export async function loadUserStream(deps: LedgerDeps, username: string, options: { fullHistory?: boolean } = {}): Promise<LoadedUser> {
   const streamId = userStreamId(username);
   const snapshot = deps.snapshots && !options.fullHistory ? await loadSnapshot(deps.snapshots, streamId) : null;
+  let whole: RecordedEvent[] | null = null;
   if (snapshot) {
-    const after = await deps.store.readStream(streamId, { fromRevision: snapshot.revision });
+    const read = await deps.store.readStream(streamId, { fromRevision: snapshot.revision });
+    // A store (or a decorator over one) that ignores `fromRevision` returns the whole stream:
+    // still correct, and reused below should the snapshot not hold up.
+    if (read[0]?.revision === 0n) whole = read;
+    const after = whole ? read.filter((event) => event.revision >= snapshot.revision) : read;
     const anchor = after[0];
     if (anchor && anchor.revision === snapshot.revision && anchor.metadata.hash === snapshot.anchor) {
       const last = after.at(-1)!;
@@ -54,7 +59,7 @@ export async function loadUserStream(deps: LedgerDeps, username: string, options
       };
     }
   }
-  const history = await deps.store.readStream(streamId);
+  const history = whole ?? (await deps.store.readStream(streamId));
   const last = history.at(-1);
   return {
     streamId,

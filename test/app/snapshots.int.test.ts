@@ -173,6 +173,21 @@ describe('a snapshot the log does not vouch for is ignored', () => {
     db.close();
   });
 
+  it('a store that ignores fromRevision (a decorator that does not pass it on) still gives the same state, in one read', async () => {
+    const { target, full, db } = await prepared();
+    let reads = 0;
+    const store = Object.create(target.store) as EventStore;
+    store.readStream = (streamId: string) => {
+      reads++;
+      return target.store.readStream(streamId);
+    };
+    const loaded = await loadUserStream({ ...target.deps, store }, 'heavy');
+    expect(loaded.state).toEqual(full);
+    expect(loaded.tail).toBeLessThan(SNAPSHOT_EVERY);
+    expect(reads).toBe(1);
+    db.close();
+  });
+
   it('a password change deletes the snapshot that held the old hash, and the next one holds only the new', async () => {
     const { target, db } = await prepared();
     await target.ledger.setPassword('heavy', 'First-Pass-123');
