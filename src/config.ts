@@ -42,6 +42,8 @@ export interface Settings {
   admin: boolean;
   /** Lifetime of an admin console session token in ms (TOKENLEDGER_ADMIN_SESSION_TTL, default 1h). */
   adminSessionTtlMs: number;
+  /** Who may read /api/schema/ and /api/docs/ (TOKENLEDGER_SCHEMA_ACCESS): `anyone` (default) or `staff`. */
+  schemaAccess: 'anyone' | 'staff';
 }
 
 export const DEFAULT_STORE = 'sqlite:./data/tokenledger.db';
@@ -150,6 +152,8 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   }
   const adminText = (pick(undefined, env, 'TOKENLEDGER_ADMIN') ?? 'on').toLowerCase();
   if (!ON_OFF.has(adminText)) throw new ConfigError(`TOKENLEDGER_ADMIN: "${adminText}" is not on or off`);
+  const schemaAccess = (pick(undefined, env, 'TOKENLEDGER_SCHEMA_ACCESS') ?? 'anyone').toLowerCase();
+  if (schemaAccess !== 'anyone' && schemaAccess !== 'staff') throw new ConfigError(`TOKENLEDGER_SCHEMA_ACCESS: "${schemaAccess}" is not anyone or staff`);
   const sessionText = pick(undefined, env, 'TOKENLEDGER_ADMIN_SESSION_TTL') ?? '1h';
   const adminSessionTtlMs = parseDuration(sessionText);
   if (adminSessionTtlMs === null || adminSessionTtlMs <= 0) {
@@ -194,5 +198,6 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
     ...(writeWaitMs === undefined ? {} : { writeWaitMs }),
     admin: ON_OFF.get(adminText)!,
     adminSessionTtlMs,
+    schemaAccess,
   };
 }

@@ -16,7 +16,9 @@ import { loginHandler } from './routes/login.js';
 import { logout, logoutAll, whoami } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
-import { Routes } from './routing.js';
+import { Routes, staffOnly } from './routing.js';
+import { generateDocument, type SchemaOptions } from './openapi/generate.js';
+import { docsAssets, schemaRoutes } from './openapi/serve.js';
 import { LoginThrottle, MemoryThrottleStore } from './throttle.js';
 
 export interface AppOptions {
@@ -78,26 +80,7 @@ export function createApp(options: AppOptions): App {
     },
   }) as Middleware;
 
-  const routes = new Routes();
-  healthRoutes(routes, {
-    store: ledger.store,
-    projection,
-    metrics,
-    maxLag: options.maxLag ?? 100,
-    checks: options.checks ?? [],
-  });
-  const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit, rate: settings.loginRate };
-  routes.resource('/api-token-auth/', 'Obtain Auth Token', [], { POST: loginHandler({ ledger, policy, gate, metrics }) }, [
-    'application/x-www-form-urlencoded',
-    'multipart/form-data',
-    'application/json',
-  ]);
-  routes.resource('/auth/logout/', 'Logout', [auth], { POST: logout(ledger) });
-  routes.resource('/auth/logoutall/', 'Logout All', [auth], { POST: logoutAll(ledger) });
-  routes.resource('/api/whoami/', 'Who Am I', [auth], { GET: whoami });
-  userRoutes(routes, ledger, auth);
-  tokenRoutes(routes, ledger, auth);
-  auditRoutes(routes, ledger, auth);
+  const routes = routeTable({ ledger, projection, settings, auth, metrics, gate, maxLag: options.maxLag ?? 100, checks: options.checks ?? [] });
 
   const app = new Koa() as App;
   app.metrics = metrics;
@@ -114,6 +97,76 @@ export function createApp(options: AppOptions): App {
     // The admin console (/admin/): sessions are tokens looked up in the same projection, sign-ins go through the same login gate.
     app.use(adminConsole({ ledger, projection, gate, tokenPrefix: settings.tokenPrefix, sessionTtlMs: settings.adminSessionTtlMs, clock }));
   }
+  app.use(docsAssets(settings.schemaAccess === 'staff' ? composeGuards(schemaGuards(auth)) : null));
   app.use(routes.middleware());
   return app;
+}
+
+function schemaGuards(auth: Middleware): Middleware[] {
+  return [auth, staffOnly('schema')];
+}
+
+/** Guards in order, as one middleware. */
+function composeGuards(guards: Middleware[]): Middleware {
+  return guards.reduceRight<Middleware>((next, guard) => (ctx, after) => guard(ctx, () => next(ctx, after)), (_ctx, after) => after());
+}
+
+/** What the route table's handlers close over. */
+export interface RouteTableDeps {
+  ledger: Ledger;
+  projection: ProjectionStore;
+  settings: Settings;
+  /** The token authentication guard (tokenAuth with the server's settings). */
+  auth: Middleware;
+  metrics: Metrics;
+  gate: LoginGate;
+  maxLag: number;
+  checks: ReadinessCheck[];
+}
+
+/**
+ * Every route of the HTTP API: what the server mounts, and what the OpenAPI document
+ * (`/api/schema/`, `tokenledger generateschema`) is generated from.
+ */
+export function routeTable(deps: RouteTableDeps): Routes {
+  const { ledger, projection, settings, auth, metrics, gate } = deps;
+  const routes = new Routes();
+  healthRoutes(routes, { store: ledger.store, projection, metrics, maxLag: deps.maxLag, checks: deps.checks });
+  const policy = { ttlMs: settings.loginTtlMs, limit: settings.loginLimit, rate: settings.loginRate };
+  routes.resource('/api-token-auth/', 'Obtain Auth Token', [], { POST: loginHandler({ ledger, policy, gate, metrics }) }, [
+    'application/x-www-form-urlencoded',
+    'multipart/form-data',
+    'application/json',
+  ]);
+  routes.resource('/auth/logout/', 'Logout', [auth], { POST: logout(ledger) });
+  routes.resource('/auth/logoutall/', 'Logout All', [auth], { POST: logoutAll(ledger) });
+  routes.resource('/api/whoami/', 'Who Am I', [auth], { GET: whoami });
+  userRoutes(routes, ledger, auth);
+  tokenRoutes(routes, ledger, auth);
+  auditRoutes(routes, ledger, auth);
+  let document: unknown;
+  schemaRoutes(routes, {
+    document: () => (document ??= generateDocument(routes.entries, { keyword: settings.keyword })),
+    guards: settings.schemaAccess === 'staff' ? schemaGuards(auth) : [],
+  });
+  return routes;
+}
+
+/**
+ * The OpenAPI document of the server these settings configure, without a server: the route table
+ * built over placeholders its handlers would use (none runs). `tokenledger generateschema` prints it.
+ */
+export function schemaDocument(settings: Settings, options: Omit<SchemaOptions, 'keyword'> = {}): Record<string, unknown> {
+  const unused = {} as never;
+  const routes = routeTable({
+    ledger: { store: unused } as unknown as Ledger,
+    projection: unused,
+    settings,
+    auth: (_ctx, next) => next(),
+    metrics: unused,
+    gate: unused,
+    maxLag: 0,
+    checks: [],
+  });
+  return generateDocument(routes.entries, { ...options, keyword: settings.keyword });
 }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
+import type { z } from 'zod';
 import type { Actor, Caller } from '../app/context.js';
 import type { AuthInfo, AuthUser } from '../koa/index.js';
 import { MESSAGES } from '../domain/drf-messages.js';
@@ -76,6 +77,9 @@ export function callerOf(ctx: Context): Caller {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** What a guard requires, read by the OpenAPI generator (src/http/openapi): staff, and which scope area. */
+export const STAFF_AREA = Symbol('staffArea');
+
 /**
  * Staff only. A token that carries scopes must also carry `<area>:read` for safe methods or
  * `<area>:write` for the others (a token without scopes may do anything, as a DRF token can).
@@ -84,12 +88,61 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function staffOnly(area: string): Middleware {
   const read = `${area}:read`;
   const write = `${area}:write`;
-  return async (ctx: Context, next: Next) => {
+  const guard = async (ctx: Context, next: Next) => {
     const { user, auth } = userOf(ctx);
     const scope = SAFE.has(ctx.method) ? read : write;
     if (!user?.isStaff || (auth.scopes.length > 0 && !auth.scopes.includes(scope))) throw detail(403, MESSAGES.forbidden);
     await next();
   };
+  return Object.assign(guard, { [STAFF_AREA]: area });
+}
+
+/** One response of an operation, as the OpenAPI document states it. */
+export interface ResponseDoc {
+  description: string;
+  /** The JSON body; absent for an empty body (204) or a non-JSON one. */
+  schema?: z.ZodType;
+  /** A body that is not JSON (the Prometheus text of /metrics). */
+  mediaType?: string;
+  /** Headers it carries: name → what they say. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * What an operation is, for the OpenAPI document: written beside its handler (`op(doc, handler)`),
+ * with the zod schemas the handler validates with. The generator adds what the guards and the
+ * request body imply (401, 403, 400, 415, 503) to `responses`.
+ */
+export interface OperationDoc {
+  operationId: string;
+  /** One line; required: a route without it fails test/http/openapi.int.test.ts. */
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** The request body, and the media types it may come in (default JSON only). */
+  body?: { schema: z.ZodType; mediaTypes?: readonly string[] };
+  /** Query-string parameters. */
+  query?: z.ZodObject;
+  responses: Record<number, ResponseDoc>;
+}
+
+/** The key under which a handler carries its OperationDoc. */
+export const OPERATION_DOC = Symbol('operationDoc');
+
+export type DocumentedHandler = Handler & { [OPERATION_DOC]?: OperationDoc };
+
+/** A handler with its description for the OpenAPI document. */
+export function op(doc: OperationDoc, handler: Handler): DocumentedHandler {
+  return Object.assign(handler, { [OPERATION_DOC]: doc });
+}
+
+/** One resource of the table, as registered: what the OpenAPI generator reads. */
+export interface RouteEntry {
+  path: string;
+  name: string;
+  guards: readonly Middleware[];
+  handlers: Partial<Record<Method, DocumentedHandler>>;
+  parses: readonly string[];
 }
 
 /** Runs `middleware` in order, then `last`: a fixed chain, composed once. */
@@ -105,6 +158,8 @@ function chain(middleware: Middleware[], last: Handler): Handler {
 export class Routes {
   private readonly exact = new Map<string, Handler>();
   private readonly router = new Router({ strict: true });
+  /** Every resource, in the order registered. */
+  readonly entries: RouteEntry[] = [];
 
   /**
    * One resource: its guards (authentication, permissions) run first for every method, as DRF
@@ -112,6 +167,7 @@ export class Routes {
    * naming the method with an `Allow` header, or the OPTIONS answer.
    */
   resource(path: string, name: string, guards: Middleware[], handlers: Partial<Record<Method, Handler>>, parses = ['application/json']): void {
+    this.entries.push({ path, name, guards, handlers, parses });
     const methods = Object.keys(handlers) as Method[];
     const allowed = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
     const allow = ORDER.filter((m) => allowed.includes(m)).join(', ');

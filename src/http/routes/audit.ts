@@ -2,7 +2,8 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { auditList, auditQuery } from '../../app/audit/history.js';
 import type { Ledger } from '../../app/ledger.js';
-import { send, staffOnly, type Routes } from '../routing.js';
+import { op, send, staffOnly, type Routes } from '../routing.js';
+import { AuditPage } from './schemas.js';
 import { validateQuery } from '../validate.js';
 
 const MAX_PAGE = 1_000;
@@ -31,7 +32,16 @@ function nextUrl(ctx: Context, position: number): string {
  */
 export function auditRoutes(routes: Routes, ledger: Ledger, auth: Middleware): void {
   routes.resource('/api/audit/', 'Audit Log', [auth, staffOnly('audit')], {
-    GET: async (ctx) => {
+    GET: op(
+      {
+        operationId: 'listAuditEvents',
+        summary: 'Read the audit log',
+        description: 'Filtered by user, token, type (comma-separated) and time (`since`/`until`: ISO, or a duration ago such as `1h`), in log order, one page at a time.',
+        tags: ['audit'],
+        query,
+        responses: { 200: { description: 'One page of events', schema: AuditPage } },
+      },
+      async (ctx) => {
       const input = validateQuery(query, ctx.query);
       const limit = input.limit ?? 100;
       const filter = auditQuery({ ...input, type: input.type?.split(',').map((t) => t.trim()), limit: limit + 1 }, ledger.deps.clock());
@@ -40,6 +50,7 @@ export function auditRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
       const found = await auditList(ledger.store, { ...filter, streams, after: BigInt(input.after ?? 0) });
       const results = found.slice(0, limit);
       send(ctx, 200, { next: found.length > limit ? nextUrl(ctx, results.at(-1)!.position) : null, results });
-    },
+      },
+    ),
   });
 }

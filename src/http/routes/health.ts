@@ -1,5 +1,6 @@
 import type { Metrics } from '../metrics.js';
-import { send, type Handler, type Routes } from '../routing.js';
+import { op, send, type Handler, type Routes } from '../routing.js';
+import { Health, Ready, Unready } from './schemas.js';
 
 /** A named dependency check for /readyz; it throws (or times out) when the dependency is not usable. */
 export interface ReadinessCheck {
@@ -65,12 +66,40 @@ function readiness(deps: HealthDeps): Handler {
  * reachable, projection caught up); `/metrics` is Prometheus text.
  */
 export function healthRoutes(routes: Routes, deps: HealthDeps): void {
-  routes.resource('/healthz', 'Health', [], { GET: async (ctx) => send(ctx, 200, { status: 'ok' }) });
-  routes.resource('/readyz', 'Readiness', [], { GET: readiness(deps) });
+  const tags = ['operations'];
+  routes.resource('/healthz', 'Health', [], {
+    GET: op(
+      { operationId: 'health', summary: 'Is the process answering?', tags, responses: { 200: { description: 'It is', schema: Health } } },
+      async (ctx) => send(ctx, 200, { status: 'ok' }),
+    ),
+  });
+  routes.resource('/readyz', 'Readiness', [], {
+    GET: op(
+      {
+        operationId: 'readiness',
+        summary: 'Can this replica authenticate correctly?',
+        description: 'Store and projection reachable, the projection caught up with the log.',
+        tags,
+        responses: {
+          200: { description: 'Ready', schema: Ready },
+          503: { description: 'The first thing that is not ready', schema: Unready, headers: { 'Retry-After': 'Seconds to wait before asking again.' } },
+        },
+      },
+      readiness(deps),
+    ),
+  });
   routes.resource('/metrics', 'Metrics', [], {
-    GET: async (ctx) => {
-      ctx.set('Content-Type', deps.metrics.registry.contentType);
-      ctx.body = await deps.metrics.registry.metrics();
-    },
+    GET: op(
+      {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics',
+        tags,
+        responses: { 200: { description: 'Prometheus text exposition format', mediaType: 'text/plain' } },
+      },
+      async (ctx) => {
+        ctx.set('Content-Type', deps.metrics.registry.contentType);
+        ctx.body = await deps.metrics.registry.metrics();
+      },
+    ),
   });
 }

@@ -6,7 +6,8 @@ import { ALL_MEDIA_TYPES, readBody } from '../body.js';
 import { charFields } from '../drf-fields.js';
 import { HttpError, detail } from '../errors.js';
 import type { LoginOutcome, Metrics } from '../metrics.js';
-import { actorOf, clientAddress, sendKey } from '../routing.js';
+import { actorOf, clientAddress, op, sendKey } from '../routing.js';
+import { AuthToken, AuthTokenRequest, Detail, FieldErrors } from './schemas.js';
 import type { LoginGate } from '../login-gate.js';
 
 export interface LoginDeps {
@@ -61,7 +62,23 @@ export function loginHandler(deps: LoginDeps) {
     sendKey(ctx, 200, { token: result.issued.key, expiry: result.issued.token.expiresAt });
     return 'success';
   };
-  return async (ctx: Context): Promise<void> => {
+  const retry = { 'Retry-After': 'Seconds to wait before trying again.' };
+  const doc = {
+    // DRF's name for obtain_auth_token (action `create` + AuthTokenSerializer), its three parsers.
+    operationId: 'createAuthToken',
+    summary: 'Log in: a username and password for a new key',
+    description:
+      "DRF's `obtain_auth_token` (AuthTokenSerializer's fields and messages); each login issues a new token, as Knox's does. The real status is 200 (DRF's own schema says 201).",
+    tags: ['api-token-auth'],
+    body: { schema: AuthTokenRequest, mediaTypes: ['application/x-www-form-urlencoded', 'multipart/form-data', 'application/json'] },
+    responses: {
+      200: { description: 'The new key', schema: AuthToken },
+      400: { description: 'Wrong credentials (`non_field_errors`), a missing or blank field, or a body that does not parse', schema: FieldErrors.or(Detail) },
+      429: { description: 'Too many attempts from this address or for this username', schema: Detail, headers: retry },
+      503: { description: 'Too many password checks in flight, or a store that is down', schema: Detail, headers: retry },
+    },
+  };
+  return op(doc, async (ctx: Context): Promise<void> => {
     try {
       metrics.countLogin(await attempt(ctx));
     } catch (error) {
@@ -69,5 +86,5 @@ export function loginHandler(deps: LoginDeps) {
       metrics.countLogin(outcome);
       throw error;
     }
-  };
+  });
 }

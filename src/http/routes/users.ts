@@ -6,7 +6,8 @@ import { userView } from '../../app/users.js';
 import { readBody } from '../body.js';
 import { API_MESSAGES, FIELD_MESSAGES } from '../../domain/drf-messages.js';
 import { detail } from '../errors.js';
-import { callerOf, send, staffOnly, type Routes } from '../routing.js';
+import { callerOf, op, send, staffOnly, type Routes } from '../routing.js';
+import { cursorPageOf, Detail, listQueryOf, UserView } from './schemas.js';
 import { validate } from '../validate.js';
 import { cursorPage, listParams } from './pagination.js';
 
@@ -21,6 +22,8 @@ const createUser = z.object({
 });
 
 const setPassword = z.object({ password: password.nullable() });
+
+const USER_PARAMS = { search: 'text', prefix: 'text', active: 'boolean', staff: 'boolean', limit: 'integer', cursor: 'text' } as const;
 
 function username(ctx: Context): string {
   return ctx.params.username as string;
@@ -37,8 +40,17 @@ export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): vo
   routes.resource('/api/users/', 'User List', guards, {
     // `?search=` (substring) / `?prefix=` of the username, case-insensitive; `?active=`, `?staff=`;
     // `?limit=` (1-500, default 50) and `?cursor=`; sorted by username.
-    GET: async (ctx) => {
-      const p = listParams(ctx, { search: 'text', prefix: 'text', active: 'boolean', staff: 'boolean', limit: 'integer', cursor: 'text' });
+    GET: op(
+      {
+        operationId: 'listUsers',
+        summary: 'List users',
+        description: '`search` (substring) or `prefix` of the username, case-insensitive; `active`, `staff`; sorted by username; cursor pagination (`limit` 1-500, default 50).',
+        tags: ['users'],
+        query: listQueryOf(USER_PARAMS),
+        responses: { 200: { description: 'One page of users', schema: cursorPageOf(UserView, 'UserPage') } },
+      },
+      async (ctx) => {
+      const p = listParams(ctx, USER_PARAMS);
       const page = await ledger.listUsers({
         search: p.search as string | undefined,
         prefix: p.prefix as string | undefined,
@@ -48,29 +60,75 @@ export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): vo
         cursor: p.cursor as string | undefined,
       });
       send(ctx, 200, cursorPage(ctx, page));
-    },
-    POST: async (ctx) => {
-      const input = validate(createUser, await readBody(ctx, ['application/json']));
-      send(ctx, 201, await as(ctx).registerUser({ ...input, password: input.password ?? null }));
-    },
+      },
+    ),
+    POST: op(
+      {
+        operationId: 'createUser',
+        summary: 'Create a user',
+        description: 'What `tokenledger user create` does; a null or absent password makes a user for tokens only.',
+        tags: ['users'],
+        body: { schema: createUser },
+        responses: { 201: { description: 'The user', schema: UserView } },
+      },
+      async (ctx) => {
+        const input = validate(createUser, await readBody(ctx, ['application/json']));
+        send(ctx, 201, await as(ctx).registerUser({ ...input, password: input.password ?? null }));
+      },
+    ),
   });
   routes.resource('/api/users/:username/', 'User Detail', guards, {
-    GET: async (ctx) => {
-      const state = await loadUser(ledger.deps, username(ctx));
-      if (!state.exists) throw detail(404, API_MESSAGES.notFound);
-      send(ctx, 200, userView(state));
-    },
+    GET: op(
+      {
+        operationId: 'retrieveUser',
+        summary: 'Show a user',
+        tags: ['users'],
+        responses: { 200: { description: 'The user', schema: UserView }, 404: { description: 'No such user', schema: Detail } },
+      },
+      async (ctx) => {
+        const state = await loadUser(ledger.deps, username(ctx));
+        if (!state.exists) throw detail(404, API_MESSAGES.notFound);
+        send(ctx, 200, userView(state));
+      },
+    ),
   });
   routes.resource('/api/users/:username/deactivate/', 'Deactivate User', guards, {
-    POST: async (ctx) => send(ctx, 200, (await as(ctx).deactivateUser(username(ctx))).user),
+    POST: op(
+      {
+        operationId: 'deactivateUser',
+        summary: 'Deactivate a user',
+        description: 'Their keys answer 401 `User inactive or deleted.` until they are activated again.',
+        tags: ['users'],
+        responses: { 200: { description: 'The user', schema: UserView }, 404: { description: 'No such user', schema: Detail } },
+      },
+      async (ctx) => send(ctx, 200, (await as(ctx).deactivateUser(username(ctx))).user),
+    ),
   });
   routes.resource('/api/users/:username/activate/', 'Activate User', guards, {
-    POST: async (ctx) => send(ctx, 200, (await as(ctx).activateUser(username(ctx))).user),
+    POST: op(
+      {
+        operationId: 'activateUser',
+        summary: 'Activate a user',
+        tags: ['users'],
+        responses: { 200: { description: 'The user', schema: UserView }, 404: { description: 'No such user', schema: Detail } },
+      },
+      async (ctx) => send(ctx, 200, (await as(ctx).activateUser(username(ctx))).user),
+    ),
   });
   routes.resource('/api/users/:username/password/', 'Set Password', guards, {
-    POST: async (ctx) => {
-      const input = validate(setPassword, await readBody(ctx, ['application/json']));
-      send(ctx, 200, await as(ctx).setPassword(username(ctx), input.password));
-    },
+    POST: op(
+      {
+        operationId: 'setUserPassword',
+        summary: "Set a user's password",
+        description: 'A null password removes it (tokens only, no login).',
+        tags: ['users'],
+        body: { schema: setPassword },
+        responses: { 200: { description: 'The user', schema: UserView }, 404: { description: 'No such user', schema: Detail } },
+      },
+      async (ctx) => {
+        const input = validate(setPassword, await readBody(ctx, ['application/json']));
+        send(ctx, 200, await as(ctx).setPassword(username(ctx), input.password));
+      },
+    ),
   });
 }
