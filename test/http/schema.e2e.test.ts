@@ -104,7 +104,7 @@ describe('GET /api/docs/ in Chromium', () => {
     expect(shown).toBe(ids.length);
     for (const [path, item] of Object.entries(document.paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(item)) {
-        await expect.poll(() => page.locator(`.opblock-${method} [data-path="${path}"]`).count(), `${method} ${path}`).toBeGreaterThan(0);
+        await expect.poll(() => page.locator(`.opblock-${method} [data-path="${path}"]`).count(), { message: `${method} ${path}` }).toBeGreaterThan(0);
       }
     }
 
