@@ -8,6 +8,7 @@ import { adminConsole } from '../admin/console.js';
 import { tokenAuth } from '../koa/index.js';
 import { LoginGate } from './login-gate.js';
 import { createLogger } from './logging.js';
+import { OutageLog } from './outage-log.js';
 import { requestFrame } from './request-frame.js';
 import { Metrics } from './metrics.js';
 import { auditRoutes } from './routes/audit.js';
@@ -69,6 +70,8 @@ export function createApp(options: AppOptions): App {
   const work = options.passwordWork ?? new PasswordWork({ perKey: checks.perAddress, ...(checks.overall === null ? {} : { overall: checks.overall }) });
   const gate = new LoginGate(throttle, work);
 
+  // Backend outages are logged once per change of state, not once per request (review L7).
+  const outage = new OutageLog(logger);
   const auth = tokenAuth({
     projection: metrics.timed(projection),
     keyword: settings.keyword,
@@ -76,7 +79,8 @@ export function createApp(options: AppOptions): App {
     clock,
     onResult: (result) => {
       metrics.countAuth(result.kind);
-      if (result.kind === 'unavailable') logger.warn({ err: result.cause }, 'projection lookup failed');
+      if (result.kind === 'unavailable') outage.failed('projection lookup', result.cause);
+      else if (outage.anyDown) outage.recovered('projection lookup');
     },
   }) as Middleware;
 
@@ -92,7 +96,7 @@ export function createApp(options: AppOptions): App {
   app.loginGate = gate;
   // Errors are answered and logged by requestFrame; Koa's own printer would only repeat them.
   app.silent = true;
-  app.use(requestFrame(logger, metrics));
+  app.use(requestFrame(logger, metrics, outage));
   if (settings.admin) {
     // The admin console (/admin/): sessions are tokens looked up in the same projection, sign-ins go through the same login gate.
     app.use(adminConsole({ ledger, projection, gate, tokenPrefix: settings.tokenPrefix, sessionTtlMs: settings.adminSessionTtlMs, clock }));

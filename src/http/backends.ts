@@ -6,6 +6,7 @@ import { openProjection } from '../projection/open.js';
 import type { ProjectionStore } from '../projection/port.js';
 import type { Projector } from '../projection/projector.js';
 import type { ReadinessCheck } from './routes/health.js';
+import { OutageLog } from './outage-log.js';
 import { LoginThrottle, MemoryThrottleStore } from './throttle.js';
 
 /** How long a write in `serve` waits for a store lock held elsewhere, unless TOKENLEDGER_WRITE_WAIT says. */
@@ -36,7 +37,12 @@ export async function openBackends(settings: Settings, logger: Logger): Promise<
       for (const closer of closers.reverse()) await closer().catch((error) => logger.error({ err: error }, 'close failed'));
     })());
   try {
-    const runtime = await openProjection(settings, { onError: (error) => logger.warn({ err: error }, 'projector round failed') });
+    // An outage is logged when it starts and when it ends, not at every failed round (review L7).
+    const outage = new OutageLog(logger);
+    const runtime = await openProjection(settings, {
+      onError: (error) => outage.failed('projector', error),
+      onRecovered: () => outage.recovered('projector'),
+    });
     closers.push(() => runtime.close());
     await runtime.projector.catchUp();
     runtime.projector.start();

@@ -4,7 +4,14 @@ import type { Logger } from 'pino';
 import { accessLine } from './access-log.js';
 import { answerError, answerUnrouted } from './errors.js';
 import type { Metrics } from './metrics.js';
+import type { OutageLog } from './outage-log.js';
+import { ProjectionBehindError, ProjectionUnavailableError, StoreUnavailableError } from '../app/errors.js';
 import { clientAddress } from './routing.js';
+
+/** A backend that cannot be reached (not a write that is done while its projection is late, which is logged every time). */
+function isOutage(error: unknown): boolean {
+  return (error instanceof ProjectionUnavailableError && !(error instanceof ProjectionBehindError)) || error instanceof StoreUnavailableError;
+}
 
 /**
  * The frame of every request, outermost: the request id (`X-Request-Id`, and the correlation id of
@@ -13,7 +20,7 @@ import { clientAddress } from './routing.js';
  * time, client, user) and the request counter. One middleware rather than two: on the path every
  * request takes, each layer costs a promise.
  */
-export function requestFrame(logger: Logger, metrics: Metrics) {
+export function requestFrame(logger: Logger, metrics: Metrics, outage?: OutageLog) {
   const log = accessLine(logger);
   return (ctx: Context, next: Next): Promise<void> => {
     const started = performance.now();
@@ -31,7 +38,11 @@ export function requestFrame(logger: Logger, metrics: Metrics) {
       metrics.countRequest(ctx.method, ctx.status);
       try {
         log({ id, method: ctx.method, path: ctx.path, status: ctx.status, ms, ip, user });
-        if (ctx.state.error !== undefined) logger.error({ id, err: ctx.state.error }, 'request failed');
+        const error = ctx.state.error as unknown;
+        // A backend that is down is an outage, logged when it starts and ends; any other failure is logged each time.
+        if (error !== undefined && outage && isOutage(error)) outage.failed('request path', error);
+        else if (error !== undefined) logger.error({ id, err: error }, 'request failed');
+        else if (outage?.anyDown && ctx.status < 500) outage.recovered('request path');
       } catch {
         // A logger that throws does not turn an answered request into Koa's plain-text 500.
       }
