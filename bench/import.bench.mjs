@@ -94,7 +94,7 @@ const again = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'import', '
 console.log(`  second run (nothing to do): ${JSON.parse(again.stdout).events} events appended in ${((performance.now() - started) / 1000).toFixed(2)} s`);
 
 // 2. First login with an imported PBKDF2 hash at 1,000,000 iterations vs a native login.
-const { defaultDeps } = await import(dist('src/app/context.js'));
+const { defaultDeps, operator } = await import(dist('src/app/context.js'));
 const { execute } = await import(dist('src/app/execute.js'));
 const { login } = await import(dist('src/app/login.js'));
 const { registerUser } = await import(dist('src/app/users.js'));
@@ -106,7 +106,7 @@ const PASSWORD = 'correct horse battery staple';
 const salt = randomBytes(16).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 22);
 const django1M = `pbkdf2_sha256$1000000$${salt}$${pbkdf2Sync(PASSWORD, salt, 1_000_000, 32, 'sha256').toString('base64')}`;
 const policy = { ttlMs: 0, limit: null };
-await registerUser(deps, actor, { username: 'native', password: PASSWORD });
+await registerUser(deps, operator(actor), { username: 'native', password: PASSWORD });
 await login(deps, actor, { username: 'native', password: PASSWORD }, policy); // warm-up
 const first = [];
 const native = [];

@@ -1,9 +1,10 @@
 import { IMPORTED_TOKEN_NAME, decide, ledgerEventOf, type ImportedUser, type UserState } from '../domain/index.js';
 import type { RecordedEvent } from '../eventstore/port.js';
 import { ProjectionBehindError, ProjectionUnavailableError } from '../projection/port.js';
-import type { Actor, LedgerDeps } from './context.js';
+import type { Actor, Caller, LedgerDeps } from './context.js';
 import { execute, readUser } from './execute.js';
 import { algorithmOf, type PasswordAlgorithm } from './passwords/index.js';
+import { requireSuperuser } from './privileges.js';
 import { usernameSchema } from './validation.js';
 
 /** One DRF user as a source reader hands it over (src/import's DrfUser): a key only as its digest. */
@@ -123,7 +124,9 @@ function plan(
  * second run appends nothing for users already there. Appends skip the per-write wait for the
  * projection and wait once at the end.
  */
-export async function importDrf(deps: LedgerDeps, actor: Actor, input: DrfImportInput, options: DrfImportOptions = {}): Promise<DrfImportSummary> {
+export async function importDrf(deps: LedgerDeps, caller: Caller, input: DrfImportInput, options: DrfImportOptions = {}): Promise<DrfImportSummary> {
+  // An import creates staff users and superusers and may overwrite anyone: the operator's work.
+  requireSuperuser(caller, 'import users');
   const summary: DrfImportSummary = {
     source: input.source,
     dryRun: options.dryRun ?? false,
@@ -138,7 +141,8 @@ export async function importDrf(deps: LedgerDeps, actor: Actor, input: DrfImport
     orphanTokens: input.orphanTokens,
     events: 0,
   };
-  const importing: Actor = { ...actor, channel: 'import', source: input.source, correlationId: actor.correlationId ?? deps.newId() };
+  const { actor, channel: _channel, source: _source, correlationId } = caller;
+  const importing: Actor = { actor, channel: 'import', source: input.source, correlationId: correlationId ?? deps.newId() };
   const writing: LedgerDeps = { ...deps, afterAppend: async () => {} };
   const overwrite = options.overwrite ?? false;
   let last: bigint | null = null;

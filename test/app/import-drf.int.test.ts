@@ -4,7 +4,7 @@ import { login } from '../../src/app/login.js';
 import { readDrf, type DrfData } from '../../src/import/index.js';
 import { sharedDjangoProject } from '../fixtures/django/shared.js';
 import type { DjangoManifest } from '../fixtures/django/project.js';
-import { tempLedger } from './ledger-fixture.js';
+import { TEST_ACTOR, tempLedger } from './ledger-fixture.js';
 
 let drf: DrfData;
 let manifest: DjangoManifest;
@@ -73,6 +73,12 @@ describe('importDrf', () => {
     expect((await t.ledger.verifyKey(native.key)).outcome).toBe('valid');
     expect((await t.ledger.verifyKey(alice().token!)).outcome).toBe('valid');
     expect((await t.ledger.importDrf(drf, { overwrite: true })).events).toBe(0);
+  });
+
+  it('is the work of a superuser (the operator at the shell is one): a staff caller is refused, nothing appended', async () => {
+    const staff = t.ledger.as({ ...TEST_ACTOR, isSuperuser: false, isStaff: true });
+    await expect(staff.importDrf(drf)).rejects.toMatchObject({ code: 'permission_denied', message: 'Only a superuser can import users.' });
+    expect(await t.store.headPosition()).toBe(0n);
   });
 
   it('skips and reports usernames tokenledger cannot hold; counts keys whose user is missing', async () => {
