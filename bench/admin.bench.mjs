@@ -125,10 +125,19 @@ for (const list of Object.values(variants)) for (const v of list) await timed(v(
 
 console.log(`\npages (a page of 50), ${ROUNDS} requests per variant, ${Object.values(variants)[0].length} variants per page:`);
 const results = {};
+const byVariant = [];
 for (const [page, list] of Object.entries(variants)) {
   const samples = [];
-  for (let i = 1; i <= ROUNDS; i++) for (const v of list) samples.push((await timed(v(i))).elapsed);
+  const each = list.map(() => []);
+  for (let i = 1; i <= ROUNDS; i++) {
+    for (const [j, v] of list.entries()) {
+      const { elapsed } = await timed(v(i));
+      samples.push(elapsed);
+      each[j].push(elapsed);
+    }
+  }
   results[page] = summary(samples);
+  for (const [j, v] of list.entries()) byVariant.push([v(1).replace(/=[^&]*/g, '=…'), summary(each[j])]);
 }
 // Following the pages: the first page, then "next" 20 times (keyset cursors: page 21 costs what page 1 does).
 for (const start of ['/admin/users/', '/admin/tokens/', '/admin/history/']) {
@@ -144,6 +153,9 @@ for (const start of ['/admin/users/', '/admin/tokens/', '/admin/history/']) {
 for (const [page, s] of Object.entries(results)) {
   console.log(`  ${page.padEnd(26)} median ${ms(s.median).padStart(9)}  p99 ${ms(s.p99).padStart(9)}  (${s.n} requests)${s.p99 <= 50 ? '' : '  over the 50 ms goal'}`);
 }
+
+console.log('  by variant:');
+for (const [path, s] of byVariant) console.log(`    ${path.padEnd(40)} median ${ms(s.median).padStart(9)}  p99 ${ms(s.p99).padStart(9)}`);
 
 // 4. Click "Create token" to the key on screen, in Chromium.
 const browser = await chromium.launch({
