@@ -78,7 +78,7 @@ export class Ledger {
   }
   /** A page of users, sorted by username (see UserQuery for the filters). */
   listUsers(query: UserQuery = {}) {
-    return listUsers(this.directory, query);
+    return listUsers(this.directory, query, this.deps.clock());
   }
   /** A page of tokens, sorted by user then creation; statuses as of now (see TokenQuery). */
   listTokens(query: TokenQuery = {}) {

@@ -28,9 +28,9 @@ import { parse, usernameSchema } from './validation.js';
 export type { DirectoryCounts, Page, TokenQuery, UserQuery };
 
 /** `user list`, `GET /api/users/`: a page of users by username. */
-export async function listUsers(directory: DirectoryAccess, query: UserQuery = {}): Promise<Page<UserView>> {
+export async function listUsers(directory: DirectoryAccess, query: UserQuery, now: Date): Promise<Page<UserView>> {
   const { store } = await directory.ready();
-  return guarded(store.listUsers(query));
+  return guarded(store.listUsers({ ...query, now: query.now ?? now.toISOString() }));
 }
 
 /** `token list`, `GET /api/tokens/`: a page of tokens by user, then creation; statuses as of `now`. */

@@ -74,6 +74,8 @@ export interface UserQuery extends Paging {
   prefix?: string;
   active?: boolean;
   staff?: boolean;
+  /** The time token counts are taken at (ISO). Default: the clock's now. */
+  now?: string;
 }
 
 /** `token list`, `GET /api/tokens/`: sorted by username, then creation (then token id). */
@@ -84,7 +86,10 @@ export interface TokenQuery extends Paging {
   name?: string;
   /** Keys starting with this (the 8 characters that lists show, or fewer). */
   keyPrefix?: string;
-  /** Default `current`: every token not revoked (live, in grace or expired). `any`: revoked ones too. */
+  /**
+   * Default `current`: what the user's state holds, every token not revoked (live, in grace, or
+   * expired less than the retention week ago). `any`: revoked and long-expired ones too.
+   */
   status?: TokenStatusFilter;
   /** For `expiring`: milliseconds ahead of now. Default 7 days. */
   withinMs?: number;

@@ -1,4 +1,5 @@
 import { scopeKey, searchKey } from '../../projections/directory.js';
+import { EXPIRED_RETENTION_MS } from '../domain/expiry.js';
 import { decodeCursor, pageSize, type Cursor } from './cursor.js';
 import {
   DirectoryQueryError,
@@ -62,10 +63,19 @@ function likeEscaped(value: string): string {
 export const USER_COLUMNS = ['username', 'stream_id'];
 export const TOKEN_COLUMNS = ['username', 'created_at', 'token_id'];
 
+/**
+ * Tokens leave a user's state a week after they expire (src/domain/expiry.ts): the cut-off before
+ * which an expired token is no longer "current" at `now`.
+ */
+export function forgottenBefore(now: string): string {
+  return new Date(Date.parse(now) - EXPIRED_RETENTION_MS).toISOString();
+}
+
 export function usersQuery(d: Dialect, query: UserQuery): Built {
   const limit = pageSize(query.limit);
   const cursor = query.cursor === undefined ? null : decodeCursor('users', USER_COLUMNS.length, query.cursor);
-  const params: unknown[] = [];
+  // The token count (first parameter) is the user's state's: tokens not revoked nor forgotten.
+  const params: unknown[] = [forgottenBefore(query.now ?? new Date().toISOString())];
   const where = ['u.erased = ?'];
   params.push(d.bool(false));
   const search = text('search', query.search);
@@ -85,7 +95,8 @@ export function usersQuery(d: Dialect, query: UserQuery): Built {
   params.push(limit + 1);
   const sql =
     `SELECT u.stream_id, u.user_id, u.username, u.active, u.is_staff, u.is_superuser, u.has_password, u.created_at, ` +
-    `(SELECT count(*) FROM ${d.table('tokens')} t WHERE t.stream_id = u.stream_id AND t.revoked_at IS NULL) AS tokens ` +
+    `(SELECT count(*) FROM ${d.table('tokens')} t WHERE t.stream_id = u.stream_id AND t.revoked_at IS NULL ` +
+    `AND (t.expires_at IS NULL OR t.expires_at > ?)) AS tokens ` +
     `FROM ${d.table('users')} u WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
   return { sql, params, limit, cursor };
 }
@@ -105,7 +116,8 @@ function statusWhere(status: NonNullable<TokenQuery['status']>, now: string, wit
     case 'any':
       return null;
     case 'current':
-      return 't.revoked_at IS NULL';
+      params.push(forgottenBefore(now));
+      return 't.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)';
     case 'revoked':
       return 't.revoked_at IS NOT NULL';
     case 'expired':

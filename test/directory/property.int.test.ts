@@ -135,8 +135,14 @@ function statusAt(t: RefToken, now: string): DirectoryToken['status'] {
   return 'live';
 }
 
-function refUsers(users: DirectoryUser[], q: UserQuery): DirectoryUser[] {
-  return users.filter(
+const WEEK = 7 * 86_400_000;
+/** Whether a token is what the user's state holds at `now`: not revoked, nor expired a week ago. */
+const current = (t: RefToken, now: string) =>
+  t.revokedAt === null && (t.expiresAt === null || Date.parse(t.expiresAt) + WEEK > Date.parse(now));
+
+function refUsers(users: DirectoryUser[], tokens: RefToken[], q: UserQuery & { now: string }): DirectoryUser[] {
+  const count = (username: string) => tokens.filter((t) => t.username === username && current(t, q.now)).length;
+  return users.map((u) => ({ ...u, tokens: count(u.username) })).filter(
     (u) =>
       (!q.search || u.username.toLowerCase().includes(q.search.toLowerCase())) &&
       (!q.prefix || u.username.toLowerCase().startsWith(q.prefix.toLowerCase())) &&
@@ -153,7 +159,7 @@ function refTokens(tokens: RefToken[], q: TokenQuery & { now: string }): Directo
       const s = t.status;
       const ok =
         q.status === 'any' ||
-        (q.status === undefined || q.status === 'current' ? s !== 'revoked' : false) ||
+        (q.status === undefined || q.status === 'current' ? current(t, q.now) : false) ||
         (q.status === 'live' && (s === 'live' || s === 'grace')) ||
         (q.status === 'expiring' && (s === 'live' || s === 'grace') && t.expiresAt !== null && t.expiresAt <= within) ||
         q.status === s;
@@ -218,7 +224,7 @@ describe.each(kinds)('directory == reference fold, on %s', (_kind, url) => {
           ...rest,
         ]),
         fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }),
-        fc.array(fc.tuple(userQuery, tokenQuery, fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, 20 * MIN, 30 * MIN, 3 * 3_600_000, 4 * 3_600_000)), { minLength: 3, maxLength: 6 }),
+        fc.array(fc.tuple(userQuery, tokenQuery, fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, 20 * MIN, 30 * MIN, 3 * 3_600_000, 4 * 3_600_000, 7 * 86_400_000 + 30 * MIN, 8 * 86_400_000)), { minLength: 3, maxLength: 6 }),
         async (history, batchSizes, queries) => {
           const fixture = tempLedger();
           const directory: DirectoryStore = await openDirectoryStore(url());
@@ -242,8 +248,8 @@ describe.each(kinds)('directory == reference fold, on %s', (_kind, url) => {
 
             for (const [uq, tq, limit, ahead] of queries) {
               const now = new Date(fixture.now().getTime() + ahead).toISOString();
-              const users = await allPages((cursor) => directory.listUsers({ ...uq, limit, cursor }));
-              expect(users, JSON.stringify(uq)).toEqual(refUsers(reference.users, uq));
+              const users = await allPages((cursor) => directory.listUsers({ ...uq, now, limit, cursor }));
+              expect(users, JSON.stringify(uq)).toEqual(refUsers(reference.users, reference.tokens, { ...uq, now }));
               const tokens = await allPages((cursor) => directory.listTokens({ ...tq, now, limit, cursor }));
               expect(tokens, JSON.stringify(tq)).toEqual(refTokens(reference.tokens, { ...tq, now }));
             }
