@@ -5,7 +5,7 @@ import { execute, type LoadedUser } from './execute.js';
 import type { Executed, IssuedToken, TokenView } from './results.js';
 import { ExecutedBehindError, KeyIssuedBehindError } from './behind.js';
 import { requireMayActOn, requireMayRevoke, requireScopesWithin, requireStaff } from './privileges.js';
-import { parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
+import { boundedScopes, boundedText, parse, parseDurationInput, scopeSchema, tokenNameSchema, usernameSchema } from './validation.js';
 
 /** A token as it may be shown (see TokenView). */
 export function tokenView(username: string, token: TokenState): TokenView {
@@ -78,7 +78,7 @@ export async function issueToken(deps: LedgerDeps, caller: Caller, input: IssueT
 }
 
 function scopesOf(input: IssueTokenInput): string[] {
-  return [...new Set((input.scopes ?? []).map((s) => parse(scopeSchema, s, 'scope')))];
+  return [...new Set(boundedScopes(input.scopes).map((s) => parse(scopeSchema, s, 'scope')))];
 }
 
 /**
@@ -96,6 +96,7 @@ export async function issueTokenUnchecked(
   const username = parse(usernameSchema, input.username, 'username');
   const name = parse(tokenNameSchema, input.name ?? 'default', 'name');
   const scopes = scopesOf(input);
+  const description = boundedText(input.description, 'description');
   const ttl = input.ttlMs ?? (input.expiresIn ? parseDurationInput(input.expiresIn, 'expires-in') : 0);
   const format = input.format ?? 'tl';
   const key = generateKey(format, deps.tokenPrefix, deps.random);
@@ -112,7 +113,7 @@ export async function issueTokenUnchecked(
       digest: digestKey(key),
       keyPrefix: keyPrefixOf(key),
       scopes,
-      description: input.description ?? null,
+      description,
       expiresAt: ttl > 0 ? new Date(Date.parse(now) + ttl).toISOString() : null,
       reset: input.reset ?? false,
       loginLimit: input.loginLimit ?? null,
@@ -170,10 +171,11 @@ export interface RevokeTokenInput {
 export async function revokeToken(deps: LedgerDeps, caller: Caller, input: RevokeTokenInput): Promise<{ revoked: string[] }> {
   const username = parse(usernameSchema, input.username, 'username');
   const name = input.all ? null : parse(tokenNameSchema, input.name ?? 'default', 'name');
+  const reason = boundedText(input.reason, 'reason');
   requireMayRevoke(caller, username, input.all ?? false);
   const { events } = await execute(deps, username, caller, (now, current) => {
     requireMayActOn(caller, current, 'revoke the tokens of');
-    return { type: 'RevokeToken', data: { name, all: input.all ?? false, reason: input.reason ?? null, now } };
+    return { type: 'RevokeToken', data: { name, all: input.all ?? false, reason, now } };
   });
   return { revoked: events.flatMap((e) => (e.type === 'TokenRevoked' ? [e.data.name] : [])) };
 }

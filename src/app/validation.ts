@@ -33,6 +33,31 @@ export const tokenNameSchema = rule(
 
 export const scopeSchema = rule(/^[A-Za-z0-9_.:*-]{1,64}$/, 'A scope has 1 to 64 letters, digits or "_.:*-" (for example tokens:read).');
 
+/**
+ * Bounds on free text and lists a caller writes into a user's stream, which keeps them for good
+ * and reads them back on every fold and lookup (review L8). DRF's words for the refusals.
+ */
+export const MAX_TEXT = 1024;
+export const MAX_SCOPES = 64;
+
+/** A description or a reason: null, or a string of at most MAX_TEXT characters. */
+export function boundedText(value: string | null | undefined, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (value.length > MAX_TEXT) {
+    throw new DomainError('invalid_input', `${field}: Ensure this field has no more than ${MAX_TEXT} characters.`, { field });
+  }
+  return value;
+}
+
+/** A list of scopes of at most MAX_SCOPES entries (checked before each entry is). */
+export function boundedScopes(scopes: readonly unknown[] | undefined): readonly unknown[] {
+  const list = scopes ?? [];
+  if (list.length > MAX_SCOPES) {
+    throw new DomainError('invalid_input', `scopes: Ensure this field has no more than ${MAX_SCOPES} elements.`, { field: 'scopes' });
+  }
+  return list;
+}
+
 /** Checks a value against a rule, turning a failure into a DomainError the boundary can print. */
 export function parse(schema: StringRule, value: unknown, field: string): string {
   const result = schema.safeParse(value);
