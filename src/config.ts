@@ -44,6 +44,11 @@ export interface Settings {
   adminSessionTtlMs: number;
   /** Who may read /api/schema/ and /api/docs/ (TOKENLEDGER_SCHEMA_ACCESS): `anyone` (default) or `staff`. */
   schemaAccess: 'anyone' | 'staff';
+  /**
+   * Bound on one projection lookup (TOKENLEDGER_LOOKUP_TIMEOUT, e.g. 250ms or 2s): past it the
+   * request fails closed with 503. Unset: 250 ms.
+   */
+  lookupTimeoutMs?: number;
 }
 
 export const DEFAULT_STORE = 'sqlite:./data/tokenledger.db';
@@ -145,6 +150,12 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   const loginTtlMs = parseDuration(ttlText);
   if (loginTtlMs === null) throw new ConfigError(`TOKENLEDGER_LOGIN_TTL: "${ttlText}" is not a duration (use 10h, 30m, 7d or 0)`);
   const limitText = pick(flags.loginLimit as string | undefined, env, 'TOKENLEDGER_LOGIN_LIMIT') ?? '20';
+  const lookupText = pick(undefined, env, 'TOKENLEDGER_LOOKUP_TIMEOUT');
+  const lookupMatch = lookupText === undefined ? null : /^(\d+)ms$/.exec(lookupText.trim());
+  const lookupTimeoutMs = lookupText === undefined ? undefined : lookupMatch ? Number(lookupMatch[1]) : parseDuration(lookupText);
+  if (lookupTimeoutMs === null || (lookupTimeoutMs !== undefined && (lookupTimeoutMs < 10 || lookupTimeoutMs > 60_000))) {
+    throw new ConfigError(`TOKENLEDGER_LOOKUP_TIMEOUT: "${lookupText}" is not a duration from 10ms to 60s (use 250ms, 2s)`);
+  }
   const waitText = pick(undefined, env, 'TOKENLEDGER_WRITE_WAIT');
   const writeWaitMs = waitText === undefined ? undefined : parseDuration(waitText);
   if (writeWaitMs === null || (writeWaitMs !== undefined && (writeWaitMs < 1_000 || writeWaitMs > 600_000))) {
@@ -196,6 +207,7 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
     },
     trustedProxies: integer(pick(undefined, env, 'TOKENLEDGER_TRUSTED_PROXIES') ?? '0', 'TOKENLEDGER_TRUSTED_PROXIES', 0, 16),
     ...(writeWaitMs === undefined ? {} : { writeWaitMs }),
+    ...(lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs }),
     admin: ON_OFF.get(adminText)!,
     adminSessionTtlMs,
     schemaAccess,

@@ -234,7 +234,7 @@ function answer(ctx: Context, error: unknown): void {
  * response under /admin/ carries the console's security headers and `Cache-Control: no-store`
  * (assets excepted); everything else passes through.
  */
-export function adminConsole(deps: AdminDeps): Middleware {
+export function adminConsole(deps: AdminDeps): Middleware & { routeTable(): { path: string; methods: string[] }[] } {
   const console = new Console(deps);
   console.mountSession();
   listPages(console);
@@ -242,7 +242,7 @@ export function adminConsole(deps: AdminDeps): Middleware {
   tokenPages(console);
   historyPages(console);
   const routes = console.router.routes() as unknown as Middleware;
-  return async (ctx: Context, next: Next) => {
+  const middleware = async (ctx: Context, next: Next) => {
     if (ctx.path !== '/admin' && !ctx.path.startsWith(ADMIN_PATH)) return next();
     setSecurityHeaders(ctx);
     ctx.set('Cache-Control', 'no-store');
@@ -258,4 +258,7 @@ export function adminConsole(deps: AdminDeps): Middleware {
       answer(ctx, error);
     }
   };
+  // The console's pages for the app's route table (the fuzz suite sends requests to every one).
+  const routeTable = () => console.router.stack.map((layer) => ({ path: String(layer.path), methods: [...layer.methods] }));
+  return Object.assign(middleware, { routeTable });
 }

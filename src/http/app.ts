@@ -17,7 +17,7 @@ import { loginHandler } from './routes/login.js';
 import { logout, logoutAll, whoami } from './routes/session.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
-import { Routes, staffOnly } from './routing.js';
+import { Routes, staffOnly, type RouteInfo } from './routing.js';
 import { generateDocument, type SchemaOptions } from './openapi/generate.js';
 import { docsAssets, schemaRoutes } from './openapi/serve.js';
 import { LoginThrottle, MemoryThrottleStore } from './throttle.js';
@@ -48,6 +48,8 @@ export interface App extends Koa {
   throttle: LoginThrottle | null;
   /** The one gate of every password login (throttle and password-work caps); the admin sign-in shares it. */
   loginGate: LoginGate;
+  /** Every route the app answers (API and admin console): what the fuzz suite sends requests to. */
+  routeTable(): RouteInfo[];
 }
 
 function defaultThrottle(settings: Settings, clock: () => number): LoginThrottle | null {
@@ -77,6 +79,7 @@ export function createApp(options: AppOptions): App {
     keyword: settings.keyword,
     tokenPrefix: settings.tokenPrefix,
     clock,
+    ...(settings.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: settings.lookupTimeoutMs }),
     onResult: (result) => {
       metrics.countAuth(result.kind);
       if (result.kind === 'unavailable') outage.failed('projection lookup', result.cause);
@@ -97,12 +100,16 @@ export function createApp(options: AppOptions): App {
   // Errors are answered and logged by requestFrame; Koa's own printer would only repeat them.
   app.silent = true;
   app.use(requestFrame(logger, metrics, outage));
+  let adminRoutes: () => RouteInfo[] = () => [];
   if (settings.admin) {
     // The admin console (/admin/): sessions are tokens looked up in the same projection, sign-ins go through the same login gate.
-    app.use(adminConsole({ ledger, projection, gate, tokenPrefix: settings.tokenPrefix, sessionTtlMs: settings.adminSessionTtlMs, clock }));
+    const admin = adminConsole({ ledger, projection, gate, tokenPrefix: settings.tokenPrefix, sessionTtlMs: settings.adminSessionTtlMs, clock });
+    adminRoutes = admin.routeTable;
+    app.use(admin);
   }
   app.use(docsAssets(settings.schemaAccess === 'staff' ? composeGuards(schemaGuards(auth)) : null));
   app.use(routes.middleware());
+  app.routeTable = () => [...routes.list(), ...adminRoutes()];
   return app;
 }
 

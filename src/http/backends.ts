@@ -40,6 +40,7 @@ export async function openBackends(settings: Settings, logger: Logger): Promise<
     // An outage is logged when it starts and when it ends, not at every failed round (review L7).
     const outage = new OutageLog(logger);
     const runtime = await openProjection(settings, {
+      lookupTimeoutMs: settings.lookupTimeoutMs,
       onError: (error) => outage.failed('projector', error),
       onRecovered: () => outage.recovered('projector'),
     });

@@ -8,6 +8,12 @@ import { MESSAGES } from '../domain/drf-messages.js';
 import { HttpError, detail } from './errors.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One entry of the route table: a path as routed (`:name` for a parameter) and the methods it answers. */
+export interface RouteInfo {
+  path: string;
+  methods: string[];
+}
 export type Handler = (ctx: Context) => Promise<void>;
 
 /** Django's order of methods in `Allow` (`View.http_method_names`); HEAD comes with GET. */
@@ -160,6 +166,15 @@ export class Routes {
   private readonly router = new Router({ strict: true });
   /** Every resource, in the order registered. */
   readonly entries: RouteEntry[] = [];
+
+  /** Every resource and the methods it answers (HEAD and OPTIONS included), in the order registered. */
+  list(): RouteInfo[] {
+    return this.entries.map((entry) => {
+      const methods = Object.keys(entry.handlers);
+      const allowed = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'];
+      return { path: entry.path, methods: ORDER.filter((m) => allowed.includes(m)) };
+    });
+  }
 
   /**
    * One resource: its guards (authentication, permissions) run first for every method, as DRF
