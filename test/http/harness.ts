@@ -1,3 +1,4 @@
+import { checkResponse } from './contract.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,8 @@ export async function call(url: string, init: RequestInit & { json?: unknown; to
   } catch {
     json = undefined;
   }
+  // Every response the HTTP suite receives is checked against the OpenAPI document (contract.ts).
+  checkResponse(init.method ?? 'GET', url, response.status, response.headers, text);
   return { status: response.status, headers: response.headers, text, json };
 }
 
