@@ -45,7 +45,7 @@ export type DirectoryOp =
       at: string;
     }
   | { op: 'revoke'; streamId: string; name: string; reason: string | null; at: string }
-  /** The user leaves every list; their rows stay only as "erased" (no username is kept readable). */
+  /** The user is erased: their user and token rows are deleted (the digest history keeps only digest → stream id). */
   | { op: 'erase'; streamId: string };
 
 /** Lower-cased for case-insensitive search; the same function on both sides (rows and queries). */
@@ -57,6 +57,8 @@ export const scopeKey = (scopes: readonly string[]): string => ` ${scopes.join('
 /** What one recorded event does to the directory (nothing for other streams or unknown types). */
 export function directoryOps(event: RecordedEvent): DirectoryOp[] {
   if (usernameOfStream(event.streamId) === null) return [];
+  // Erasure's event (issue 17): the user's rows leave the directory, username and all.
+  if (event.type === 'UserDeleted') return [{ op: 'erase', streamId: event.streamId }];
   const e = ledgerEventOf(event);
   if (e === null) return [];
   const streamId = event.streamId;

@@ -94,7 +94,7 @@ export class Ledger {
   }
   /** One user's tokens as their stream stood at `at` (ISO), from that stream alone. */
   tokensAt(username: string, at: string) {
-    return tokensAt(this.deps.store, username, at);
+    return tokensAt(this.deps.store, this.directory, username, at);
   }
   /** Whether a key is valid now (or at `at`): its holder from the digest history, then that user's stream. */
   verifyKey(key: string, at: Date = this.deps.clock()) {

@@ -60,9 +60,9 @@ export function foldStream(events: readonly RecordedEvent[], until?: string): Us
  * One user's tokens as their stream stood at `at` (ISO): names, prefixes and rotations as they were
  * then, without the ones not yet issued, already revoked or expired by then.
  */
-export async function tokensAt(store: EventStore, username: string, at: string): Promise<TokenView[]> {
+export async function tokensAt(store: EventStore, directory: DirectoryAccess, username: string, at: string): Promise<TokenView[]> {
   const name = parse(usernameSchema, username, 'user');
-  const state = foldStream(await store.readStream(userStreamId(name)), at);
+  const state = foldStream(await store.readStream(await streamOfUser(directory, name)), at);
   if (!state.exists) return [];
   return Object.values(state.tokens)
     .map((t) => tokenView(state.username, t))
@@ -79,11 +79,17 @@ const MAX_AUDIT_STREAMS = 1_000;
  * directory. Undefined: the whole log.
  */
 export async function auditStreams(directory: DirectoryAccess, query: { user?: string; token?: string }): Promise<string[] | undefined> {
-  if (query.user !== undefined) return [userStreamId(query.user)];
+  if (query.user !== undefined) return [await streamOfUser(directory, query.user)];
   if (query.token === undefined) return undefined;
   const { store } = await directory.ready();
   const streams = await guarded(store.streamsWithToken(query.token, MAX_AUDIT_STREAMS + 1));
   return streams.length > MAX_AUDIT_STREAMS ? undefined : streams;
+}
+
+/** A user's stream: from the directory (rows are keyed by stream id), else the legacy `user-<username>`. */
+async function streamOfUser(directory: DirectoryAccess, username: string): Promise<string> {
+  const { store } = await directory.ready();
+  return (await guarded(store.streamOf(username))) ?? userStreamId(username);
 }
 
 export interface Verdict {

@@ -136,8 +136,8 @@ function migrations(schema: string): string[] {
           UPDATE ${s}.tokens SET revoked_at = o->>'at', revoke_reason = o->>'reason'
             WHERE stream_id = o->>'streamId' AND name = o->>'name' AND revoked_at IS NULL;
         WHEN 'erase' THEN
-          UPDATE ${s}.users SET erased = true WHERE stream_id = o->>'streamId';
-          UPDATE ${s}.tokens SET erased = true WHERE stream_id = o->>'streamId';
+          DELETE FROM ${s}.users WHERE stream_id = o->>'streamId';
+          DELETE FROM ${s}.tokens WHERE stream_id = o->>'streamId';
         ELSE
           RAISE EXCEPTION 'unknown directory operation %', o->>'op';
         END CASE;

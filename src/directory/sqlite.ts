@@ -111,6 +111,8 @@ export class SqliteDirectory implements DirectoryStore {
       this.db = new Database(path, { timeout: 60_000 });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // An erased user's rows leave no bytes behind in the file's free pages.
+      this.db.pragma('secure_delete = ON');
       if ((this.db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
         this.db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
       }
@@ -140,8 +142,8 @@ export class SqliteDirectory implements DirectoryStore {
         `UPDATE tokens SET digest = ?, key_prefix = ?, previous_digest = ?, grace_until = ?, last_rotated_at = ?
          WHERE stream_id = ? AND name = ? AND revoked_at IS NULL RETURNING token_id`,
       ),
-      eraseUser: prepare('UPDATE users SET erased = 1 WHERE stream_id = ?'),
-      eraseTokens: prepare('UPDATE tokens SET erased = 1 WHERE stream_id = ?'),
+      eraseUser: prepare('DELETE FROM users WHERE stream_id = ?'),
+      eraseTokens: prepare('DELETE FROM tokens WHERE stream_id = ?'),
       holder: prepare('SELECT stream_id, token_id FROM digests WHERE digest = ?'),
       streamOf: prepare('SELECT stream_id FROM users WHERE username = ? AND erased = 0 LIMIT 1'),
       streamsWithToken: prepare('SELECT DISTINCT stream_id FROM tokens WHERE (name = ? OR token_id = ?) AND erased = 0 ORDER BY stream_id LIMIT ?'),

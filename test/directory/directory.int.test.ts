@@ -91,6 +91,19 @@ describe.each(kinds)('directory on %s', (_name, url) => {
       await projector.rebuild();
       expect(await directory.dump()).toEqual(incremental);
       expect(incremental.digests.length).toBe(5);
+
+      // Erasure's UserDeleted: the user's rows leave the directory (no username kept), the digest
+      // history keeps digest -> stream id only.
+      const bobDigests = incremental.digests.filter((d) => d.streamId === 'user-bob');
+      await directory.apply([
+        { streamId: 'user-bob', revision: 99n, position: incremental.checkpoint + 1n, type: 'UserDeleted', data: { at: now }, metadata: {} },
+      ]);
+      const erased = await directory.dump();
+      expect(erased.users.map((u) => u.username)).toEqual(['Alice', 'carol_x']);
+      expect(erased.tokens.filter((t) => t.streamId === 'user-bob')).toEqual([]);
+      expect(JSON.stringify({ ...erased, checkpoint: 0 })).not.toContain('"bob"');
+      expect(erased.digests.filter((d) => d.streamId === 'user-bob')).toEqual(bobDigests);
+      expect((await directory.counts(now)).users).toEqual({ total: 2, active: 2, staff: 1 });
     } finally {
       await directory.close();
       await fixture.dispose();
