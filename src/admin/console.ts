@@ -48,7 +48,7 @@ export class Console {
   private readonly verify;
 
   constructor(readonly deps: AdminDeps) {
-    this.verify = keyVerifier({ projection: deps.projection, tokenPrefix: deps.tokenPrefix, clock: deps.clock, lookupTimeoutMs: 1_000 });
+    this.verify = keyVerifier({ projection: deps.projection, tokenPrefix: deps.tokenPrefix, clock: deps.clock, lookupTimeoutMs: deps.lookupTimeoutMs ?? 1_000 });
   }
 
   /**

@@ -17,6 +17,8 @@ export interface AdminDeps {
   sessionTtlMs: number;
   /** Epoch milliseconds. */
   clock: () => number;
+  /** Bound on one session lookup (TOKENLEDGER_LOOKUP_TIMEOUT when set); default 1 s. */
+  lookupTimeoutMs?: number;
 }
 
 /** The signed-in staff member, from the session cookie's token. */
