@@ -1,4 +1,4 @@
-import { usernameOfStream } from '../src/domain/index.js';
+import { streamKeyOf } from '../src/domain/index.js';
 import type { RecordedEvent } from '../src/eventstore/port.js';
 import { DocFold, type RecordChanges, type UserDoc } from './token-records.js';
 
@@ -15,7 +15,7 @@ export interface UserChange {
 export function usersOf(events: readonly RecordedEvent[]): string[] {
   const names = new Set<string>();
   for (const event of events) {
-    const username = usernameOfStream(event.streamId);
+    const username = streamKeyOf(event.streamId);
     if (username !== null) names.add(username);
   }
   return [...names];
@@ -29,7 +29,7 @@ export function usersOf(events: readonly RecordedEvent[]): string[] {
 export function foldBatch(docs: ReadonlyMap<string, UserDoc | null>, events: readonly RecordedEvent[]): Map<string, UserChange> {
   const folds = new Map<string, { fold: DocFold; base: number; records: RecordChanges; changed: boolean }>();
   for (const event of events) {
-    const username = usernameOfStream(event.streamId);
+    const username = streamKeyOf(event.streamId);
     if (username === null) continue;
     let user = folds.get(username);
     if (!user) {

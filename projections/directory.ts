@@ -87,5 +87,7 @@ export function directoryOps(event: RecordedEvent): DirectoryOp[] {
     }
     case 'TokenRevoked':
       return [{ op: 'revoke', streamId, name: e.data.name, reason: e.data.reason, at: e.data.at }];
+    case 'UserDeleted':
+      return [{ op: 'erase', streamId }];
   }
 }

@@ -1,4 +1,4 @@
-import { DueQueue, EXPIRED_RETENTION_MS, leavesStateAt, ledgerEventOf, usernameOfStream, type TokenRecord } from '../src/domain/index.js';
+import { DueQueue, EXPIRED_RETENTION_MS, leavesStateAt, ledgerEventOf, streamKeyOf, type TokenRecord } from '../src/domain/index.js';
 import type { RecordedEvent } from '../src/eventstore/port.js';
 
 /** A live token as its user's document remembers it: enough to write every record it owns. */
@@ -87,6 +87,9 @@ function dropToken(changes: RecordChanges, token: ProjectedToken | undefined): v
 
 const isoToMs = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
+/** The name a deleted user's document keeps (the vault's ERASED marker: projections may not import the vault). */
+export const ERASED_NAME = '[erased]';
+
 /**
  * One user's document being folded: copied once when first changed (never per event), then
  * changed in place, with a queue of when each token leaves it. A token leaves the document, and
@@ -112,7 +115,7 @@ export class DocFold {
     const position = positionOf(event);
     if (this.doc !== null && position <= this.doc.position) return false;
     const e = ledgerEventOf(event);
-    if (e === null || usernameOfStream(event.streamId) === null) {
+    if (e === null || streamKeyOf(event.streamId) === null) {
       if (this.doc === null) return false;
       this.own().position = position;
       return true;
@@ -141,6 +144,14 @@ export class DocFold {
         else doc.active = e.type === 'UserActivated';
         // Every record carries the user's flags, so a user-wide change rewrites all of them.
         for (const token of Object.values(tokens)) putToken(changes, doc, token, position);
+        return true;
+      }
+      case 'UserDeleted': {
+        // Every key of the user dies at once; the document stays as a tombstone without a name, so
+        // a rebuild (which reads the erased username) ends where the incremental fold ended.
+        for (const token of Object.values(tokens)) dropToken(changes, token);
+        this.doc = { position, userId: doc.userId, username: ERASED_NAME, active: false, isStaff: false, isSuperuser: false, tokens: {} };
+        this.due = new DueQueue();
         return true;
       }
       case 'TokenIssued': {

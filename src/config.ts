@@ -6,6 +6,11 @@ export { ConfigError };
 
 export interface Settings {
   store: string;
+  /**
+   * The vault of crypto-shredding (TOKENLEDGER_VAULT): `sqlite:<path>`, `postgres://…?schema=S` or
+   * `memory:`; null: beside the store (docs/privacy.md).
+   */
+  vault: string | null;
   redisUrl: string | null;
   redisPrefix: string;
   /**
@@ -170,8 +175,13 @@ export function loadSettings(flags: Partial<Record<keyof Settings, string | numb
   if (adminSessionTtlMs === null || adminSessionTtlMs <= 0) {
     throw new ConfigError(`TOKENLEDGER_ADMIN_SESSION_TTL: "${sessionText}" is not a duration above 0 (use 1h, 30m or 8h)`);
   }
+  const vault = pick(flags.vault as string | undefined, env, 'TOKENLEDGER_VAULT') ?? null;
+  if (vault !== null && !/^(sqlite:|postgres(ql)?:\/\/|memory:$)/.test(vault)) {
+    throw new ConfigError(`TOKENLEDGER_VAULT: unsupported vault "${redactUrl(vault)}" (expected sqlite:<path> or postgres://…)`);
+  }
   return {
     store,
+    vault,
     redisUrl,
     redisPrefix: clusterPrefix(
       matching(

@@ -13,6 +13,7 @@ export interface GlobalFlags {
   store?: string | undefined;
   'redis-url'?: string | undefined;
   directory?: string | undefined;
+  vault?: string | undefined;
 }
 
 /**
@@ -35,6 +36,10 @@ export abstract class BaseCommand extends Command {
       helpGroup: 'GLOBAL',
       description: 'where the directory (lists, searches) lives: sqlite:<path> or postgres://… (default: $TOKENLEDGER_DIRECTORY, else beside the log)',
     }),
+    vault: Flags.string({
+      helpGroup: 'GLOBAL',
+      description: 'key vault of erasure: sqlite:<path> or postgres://… (default: $TOKENLEDGER_VAULT, else beside the log; docs/privacy.md)',
+    }),
   };
 
   private opened: Promise<Ledger> | undefined;
@@ -45,7 +50,7 @@ export abstract class BaseCommand extends Command {
    */
   protected async settings(flags: GlobalFlags, more: { host?: string | undefined; port?: number | undefined } = {}): Promise<Settings> {
     const { loadSettings } = await import('../../src/config.js');
-    const given = { store: flags.store, redisUrl: flags['redis-url'], directory: flags.directory, ...more };
+    const given = { store: flags.store, redisUrl: flags['redis-url'], directory: flags.directory, vault: flags.vault, ...more };
     return loadSettings(Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)));
   }
 

@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
 import { toAuditEntry, type AuditEntry } from '../app/audit/history.js';
 import { DAMAGE_LABELS, verifyLog } from '../app/audit/verify.js';
-import { auditQuery } from '../app/audit/history.js';
-import { DomainError, EVENT_TYPES, userStreamId } from '../domain/index.js';
+import { auditQuery, userEvents } from '../app/audit/history.js';
+import { DomainError, EVENT_TYPES } from '../domain/index.js';
 import type { Console } from './console.js';
 import { field, messageOf, page } from './context.js';
 
@@ -99,7 +99,7 @@ export function eventJson(entry: AuditEntry): string {
 
 /** A user's own stream, oldest first: one stream read. */
 export async function userHistory(console: Console, username: string): Promise<AuditEntry[]> {
-  const events = await console.deps.ledger.store.readStream(userStreamId(username));
+  const events = await userEvents(console.deps.ledger.store, username);
   return events.map(toAuditEntry);
 }
 

@@ -2,6 +2,7 @@ import { DomainError } from '../domain/index.js';
 import { openDirectory, type DirectoryRuntime, type DirectorySettings } from '../directory/open.js';
 import { DirectoryQueryError, DirectoryUnavailableError } from '../directory/port.js';
 import type { EventStore } from '../eventstore/port.js';
+import { sealedView } from '../eventstore/vault/index.js';
 import { ProjectionUnavailableError } from '../projection/port.js';
 
 /**
@@ -72,7 +73,7 @@ export function lazyDirectory(settings: DirectorySettings, events: EventStore): 
 
 /** The store URL a ledger built without settings stands for (tests, library users): its SQLite file, if any. */
 export function storeUrlOf(store: EventStore): string {
-  const path = (store as { path?: unknown }).path;
+  const path = (sealedView(store) as { path?: unknown }).path;
   return typeof path === 'string' ? `sqlite:${path}` : 'sqlite::memory:';
 }
 

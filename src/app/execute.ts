@@ -1,6 +1,7 @@
-import { GENESIS_HASH, eventHash, fold, initialState, ledgerEventOf, userStreamId, decide } from '../domain/index.js';
+import { GENESIS_HASH, eventHash, fold, initialState, ledgerEventOf, decide } from '../domain/index.js';
 import type { LedgerEvent, UserCommand, UserState } from '../domain/index.js';
 import { ConcurrencyError, StoreUnavailableError, type NewEvent, type RecordedEvent } from '../eventstore/port.js';
+import { sealedLogOf, userStreamOf, type Sealed } from '../eventstore/vault/index.js';
 import { ProjectionUnavailableError } from '../projection/port.js';
 import { ExecutedBehindError } from './behind.js';
 import type { Actor, LedgerDeps } from './context.js';
@@ -38,7 +39,8 @@ export interface LoadedUser {
  * whole stream otherwise. The two give the same state; the snapshot only saves the fold.
  */
 export async function loadUserStream(deps: LedgerDeps, username: string, options: { fullHistory?: boolean } = {}): Promise<LoadedUser> {
-  const streamId = userStreamId(username);
+  // The HMAC stream of a sealing log, or `user-<username>` (plain stores, users from before sealing).
+  const streamId = await userStreamOf(deps.store, username);
   const snapshot = deps.snapshots && !options.fullHistory ? await loadSnapshot(deps.snapshots, streamId) : null;
   let whole: RecordedEvent[] | null = null;
   if (snapshot) {
@@ -128,33 +130,37 @@ export async function execute(
     fullHistory?: boolean;
   } = {},
 ): Promise<Executed> {
-  const streamId = userStreamId(username);
   const correlationId = actor.correlationId ?? deps.newId();
   const { loaded, fullHistory = false } = options;
-  let current = loaded?.streamId === streamId && (!fullHistory || loaded.tail === loaded.history.length) ? loaded : undefined;
+  const log = sealedLogOf(deps.store);
+  let current = loaded && (!fullHistory || loaded.tail === loaded.history.length) ? loaded : undefined;
   for (let attempt = 1; ; attempt++) {
     // One fold per attempt: a stale `loaded` only costs a ConcurrencyError and a reload.
-    const { state, last, tail, history } = current ?? (await loadUserStream(deps, username, { fullHistory }));
+    const { streamId, state, last, tail, history } = current ?? (await loadUserStream(deps, username, { fullHistory }));
     current = undefined;
     const now = deps.clock().toISOString();
     const events = decide(command(now, state, history), state, username);
     if (events.length === 0) return { state, events, position: null };
     let prevHash = last ? last.hash : GENESIS_HASH;
     let revision = last ? last.revision : -1n;
-    const envelopes: NewEvent[] = events.map((event) => {
+    // A sealing log: personal fields sealed before hashing, so the chain covers the sealed form.
+    const sealed: Sealed | null = log && (await log.seal(streamId, username, events, actor));
+    const envelopes: NewEvent[] = events.map((event, i) => {
       revision += 1n;
+      const stored = sealed?.events[i];
       const metadata: Record<string, unknown> = {
         eventId: deps.newId(),
-        actor: actor.actor,
+        actor: stored?.metadata.actor ?? actor.actor,
         channel: actor.channel,
-        source: actor.source,
+        source: stored?.metadata.source ?? actor.source,
         at: now,
         correlationId,
         prevHash,
       };
-      metadata.hash = eventHash({ streamId, revision, type: event.type, data: event.data, metadata });
+      const data = stored?.data ?? event.data;
+      metadata.hash = eventHash({ streamId, revision, type: event.type, data, metadata });
       prevHash = metadata.hash as string;
-      return { type: event.type, data: event.data, metadata };
+      return { type: event.type, data, metadata };
     });
     let position: bigint;
     try {
@@ -165,6 +171,8 @@ export async function execute(
     }
     // Outside the retry: once appended, the command is done; deciding it again would append twice.
     const executed = { state: fold(state, events), events, position };
+    // Keys made obsolete (older password hashes; every key after a delete) are shredded first.
+    await sealed?.afterAppend();
     await keepSnapshots(deps, streamId, events, tail + events.length, revision, prevHash, executed.state);
     try {
       await deps.afterAppend(position);

@@ -1,5 +1,5 @@
 import { loadSettings, type Settings } from '../config.js';
-import { openEventStore } from '../eventstore/open.js';
+import { openLog } from '../eventstore/vault/index.js';
 import type { EventStore } from '../eventstore/port.js';
 import type { ProjectionRuntime } from '../projection/open.js';
 import { readYourWrites } from '../projection/read-your-writes.js';
@@ -10,7 +10,7 @@ import type { DirectoryRuntime } from '../directory/open.js';
 import { followingDirectory, lazyDirectory, storeUrlOf, type DirectoryAccess } from './directory.js';
 import { auditStreams, counts, listTokens, listUsers, tokensAt, verifyKey, type TokenQuery, type UserQuery } from './queries.js';
 import { issueToken, revokeToken, rotateToken, type IssueTokenInput, type RevokeTokenInput, type RotateTokenInput } from './tokens.js';
-import { registerUser, setActive, setFlags, setPassword, type RegisterUserInput } from './users.js';
+import { deleteUser, registerUser, setActive, setFlags, setPassword, type RegisterUserInput } from './users.js';
 
 /**
  * The service API: one object per open event store. Every write returns once it is in the log
@@ -58,6 +58,10 @@ export class Ledger {
   activateUser(username: string) {
     return setActive(this.deps, this.actor, username, true);
   }
+  /** Erases the user (see deleteUser): tokens dead at once, personal data unreadable, username reserved. */
+  deleteUser(username: string) {
+    return deleteUser(this.deps, this.actor, username);
+  }
   setUserFlags(username: string, flags: { isStaff?: boolean; isSuperuser?: boolean }) {
     return setFlags(this.deps, this.actor, username, flags);
   }
@@ -90,7 +94,7 @@ export class Ledger {
   }
   /** The streams an audit query reads instead of the whole log (its user's, or its token's owners'); undefined: the log. */
   auditStreams(query: { user?: string; token?: string }) {
-    return auditStreams(this.directory, query);
+    return auditStreams(this.deps.store, this.directory, query);
   }
   /** One user's tokens as their stream stood at `at` (ISO), from that stream alone. */
   tokensAt(username: string, at: string) {
@@ -116,7 +120,7 @@ export async function openLedger(
   options: { settings?: Settings; actor?: Caller; projection?: ProjectionRuntime; directory?: DirectoryRuntime } = {},
 ): Promise<Ledger> {
   const settings = options.settings ?? loadSettings();
-  const store = await openEventStore(settings.store, { writeWaitMs: settings.writeWaitMs });
+  const store = await openLog(settings);
   const projection = readYourWrites(settings, store, options.projection);
   // A server's directory follows the log with its own projector; a command opens it on first use.
   const directory = options.directory ? followingDirectory(options.directory) : lazyDirectory(settings, store);

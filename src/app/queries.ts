@@ -6,7 +6,6 @@ import {
   OUTCOME_MESSAGES,
   outcomeOf,
   recordOf,
-  userStreamId,
   type Outcome,
   type PresentUser,
   type TokenRecord,
@@ -14,6 +13,7 @@ import {
 } from '../domain/index.js';
 import type { DirectoryCounts, Page, TokenQuery, UserQuery } from '../directory/port.js';
 import type { EventStore, RecordedEvent } from '../eventstore/port.js';
+import { userStreamOf } from '../eventstore/vault/index.js';
 import { guarded, type DirectoryAccess } from './directory.js';
 import type { ListedToken, TokenView, UserView } from './results.js';
 import { tokenView } from './tokens.js';
@@ -62,7 +62,7 @@ export function foldStream(events: readonly RecordedEvent[], until?: string): Us
  */
 export async function tokensAt(store: EventStore, directory: DirectoryAccess, username: string, at: string): Promise<TokenView[]> {
   const name = parse(usernameSchema, username, 'user');
-  const state = foldStream(await store.readStream(await streamOfUser(directory, name)), at);
+  const state = foldStream(await store.readStream(await userStreamOf(store, name)), at);
   if (!state.exists) return [];
   return Object.values(state.tokens)
     .map((t) => tokenView(state.username, t))
@@ -78,18 +78,16 @@ const MAX_AUDIT_STREAMS = 1_000;
  * alone the streams of the users that own (or owned) a token of that name or id, from the
  * directory. Undefined: the whole log.
  */
-export async function auditStreams(directory: DirectoryAccess, query: { user?: string; token?: string }): Promise<string[] | undefined> {
-  if (query.user !== undefined) return [await streamOfUser(directory, query.user)];
+export async function auditStreams(
+  store: EventStore,
+  directory: DirectoryAccess,
+  query: { user?: string; token?: string },
+): Promise<string[] | undefined> {
+  if (query.user !== undefined) return [await userStreamOf(store, query.user)];
   if (query.token === undefined) return undefined;
-  const { store } = await directory.ready();
-  const streams = await guarded(store.streamsWithToken(query.token, MAX_AUDIT_STREAMS + 1));
+  const { store: rows } = await directory.ready();
+  const streams = await guarded(rows.streamsWithToken(query.token, MAX_AUDIT_STREAMS + 1));
   return streams.length > MAX_AUDIT_STREAMS ? undefined : streams;
-}
-
-/** A user's stream: from the directory (rows are keyed by stream id), else the legacy `user-<username>`. */
-async function streamOfUser(directory: DirectoryAccess, username: string): Promise<string> {
-  const { store } = await directory.ready();
-  return (await guarded(store.streamOf(username))) ?? userStreamId(username);
 }
 
 export interface Verdict {

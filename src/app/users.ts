@@ -1,5 +1,6 @@
 import type { PresentUser } from '../domain/index.js';
 import { ExecutedBehindError } from './behind.js';
+import { sealedLogOf, userStreamOf } from '../eventstore/vault/index.js';
 import type { Actor, Caller, LedgerDeps } from './context.js';
 import { execute } from './execute.js';
 import { hashPassword } from './passwords/index.js';
@@ -90,4 +91,25 @@ export async function setFlags(
   requireSuperuser(caller, 'change staff or superuser status');
   const { state } = await execute(deps, username, caller, (now) => ({ type: 'SetUserFlags', data: { ...flags, now } }));
   return userView(state as PresentUser);
+}
+
+/**
+ * Erases a user (staff; a superuser or another staff member only by a superuser): `UserDeleted`
+ * is appended (their tokens die with it, read-your-writes), then every vault key of their stream is
+ * shredded, so what was sealed (username, password hashes, addresses, descriptions) never opens
+ * again in any copy of the log, and their snapshots are deleted. Deleting a deleted user writes
+ * nothing and shreds again, which finishes a delete interrupted between its append and its shred.
+ */
+export async function deleteUser(deps: LedgerDeps, caller: Caller, username: string): Promise<{ deleted: boolean }> {
+  requireStaff(caller, 'users');
+  const { events } = await execute(deps, username, caller, (now, current) => {
+    requireMayActOn(caller, current, 'delete');
+    return { type: 'DeleteUser', data: { now } };
+  });
+  if (events.length === 0) {
+    const streamId = await userStreamOf(deps.store, username);
+    await sealedLogOf(deps.store)?.erase(streamId);
+    await deps.snapshots?.deleteSnapshots(streamId);
+  }
+  return { deleted: events.length > 0 };
 }

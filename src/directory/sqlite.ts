@@ -109,6 +109,8 @@ export class SqliteDirectory implements DirectoryStore {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path, { timeout: 60_000 });
+      // Erasure (docs/privacy.md): a deleted or overwritten row leaves no bytes behind in the file.
+      this.db.pragma('secure_delete = ON');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       // An erased user's rows leave no bytes behind in the file's free pages.

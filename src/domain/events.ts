@@ -34,7 +34,9 @@ export type UserEvent =
   | { type: 'UserPasswordRehashed'; data: { passwordHash: string; at: string } }
   | { type: 'UserDeactivated'; data: { at: string } }
   | { type: 'UserActivated'; data: { at: string } }
-  | { type: 'UserFlagsChanged'; data: { isStaff: boolean; isSuperuser: boolean; at: string } };
+  | { type: 'UserFlagsChanged'; data: { isStaff: boolean; isSuperuser: boolean; at: string } }
+  /** The user is erased: their tokens die, the vault's keys of the stream are shredded, the username stays reserved. */
+  | { type: 'UserDeleted'; data: { at: string } };
 
 export type TokenEvent =
   | {
@@ -83,6 +85,7 @@ export const EVENT_TYPES: readonly LedgerEventType[] = [
   'UserDeactivated',
   'UserActivated',
   'UserFlagsChanged',
+  'UserDeleted',
   'TokenIssued',
   'TokenRotated',
   'TokenRevoked',
@@ -106,6 +109,16 @@ export function userStreamId(username: string): string {
   return `${USER_STREAM_PREFIX}${username}`;
 }
 
+/**
+ * The per-user key a user stream's id carries (the id without `user-`): an opaque HMAC for streams
+ * of a sealing log, the username for streams written before. Key documents and rows by it; take
+ * usernames from opened events (`subject`, `UserRegistered.data.username`), never from it.
+ */
+export function streamKeyOf(streamId: string): string | null {
+  return streamId.startsWith(USER_STREAM_PREFIX) ? streamId.slice(USER_STREAM_PREFIX.length) : null;
+}
+
+/** The username in a stream id from before sealing (`user-<username>`); for others, see streamKeyOf. */
 export function usernameOfStream(streamId: string): string | null {
   return streamId.startsWith(USER_STREAM_PREFIX) ? streamId.slice(USER_STREAM_PREFIX.length) : null;
 }

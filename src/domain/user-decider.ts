@@ -59,7 +59,8 @@ export interface LoginRate {
   windowMs: number;
 }
 
-export type UserState = { exists: false } | PresentUser;
+/** No user (`deleted` absent), or a deleted one whose username stays reserved. */
+export type UserState = { exists: false; deleted?: true } | PresentUser;
 
 export const initialState = (): UserState => ({ exists: false });
 
@@ -74,6 +75,7 @@ export type UserCommand =
   | { type: 'DeactivateUser'; data: { now: string } }
   | { type: 'ActivateUser'; data: { now: string } }
   | { type: 'SetUserFlags'; data: { isStaff?: boolean; isSuperuser?: boolean; now: string } }
+  | { type: 'DeleteUser'; data: { now: string } }
   | {
       type: 'IssueToken';
       data: {
@@ -150,6 +152,11 @@ export function decide(command: UserCommand, stateBefore: UserState, username: s
   switch (command.type) {
     case 'RegisterUser': {
       if (state.exists) throw new DomainError('user_exists', `User ${username} already exists`, { username });
+      if (state.deleted) {
+        // The same refusal as a taken name (HTTP says DRF's "already exists"), so that a new user
+        // never inherits an erased user's audit trail.
+        throw new DomainError('user_exists', `User ${username} was deleted; the username stays reserved`, { username, reserved: true });
+      }
       const { now, ...rest } = command.data;
       return [{ type: 'UserRegistered', data: { ...rest, at: now } }];
     }
@@ -178,6 +185,12 @@ export function decide(command: UserCommand, stateBefore: UserState, username: s
       const isSuperuser = command.data.isSuperuser ?? user.isSuperuser;
       if (isStaff === user.isStaff && isSuperuser === user.isSuperuser) return [];
       return [{ type: 'UserFlagsChanged', data: { isStaff, isSuperuser, at: command.data.now } }];
+    }
+    case 'DeleteUser': {
+      // Deleting twice writes nothing (the app finishes an interrupted shred instead).
+      if (!state.exists && state.deleted) return [];
+      requireUser(state, username);
+      return [{ type: 'UserDeleted', data: { at: command.data.now } }];
     }
     case 'IssueToken':
       return decideIssue(command.data, state, username);
@@ -362,6 +375,9 @@ function apply(draft: Draft, event: LedgerEvent): void {
       user.isStaff = event.data.isStaff;
       user.isSuperuser = event.data.isSuperuser;
       return;
+    case 'UserDeleted':
+      return; // UserFold ends the user
+
     case 'TokenIssued': {
       const { at: createdAt, ...token } = event.data;
       const next: TokenState = { ...token, createdAt, lastRotatedAt: null, previous: null };
@@ -405,13 +421,23 @@ function registered(event: Extract<LedgerEvent, { type: 'UserRegistered' }>): Dr
  */
 export class UserFold {
   private draft: Draft | null = null;
+  /** After UserDeleted: nothing follows a deletion in a stream (the decider refuses), nothing revives it. */
+  private deleted: boolean;
 
   constructor(
     private readonly start: UserState = initialState(),
     private readonly counts?: FoldCounts,
-  ) {}
+  ) {
+    this.deleted = !start.exists && start.deleted === true;
+  }
 
   apply(event: LedgerEvent): void {
+    if (this.deleted) return;
+    if (event.type === 'UserDeleted') {
+      this.deleted = true;
+      this.draft = null;
+      return;
+    }
     if (event.type === 'UserRegistered') this.draft = registered(event);
     else if (this.draft === null && this.start.exists) this.draft = draftOf(this.start, this.counts);
     if (this.draft === null) return;
@@ -421,6 +447,7 @@ export class UserFold {
 
   /** The state after the events applied so far; later `apply` calls change it in place. */
   get state(): UserState {
+    if (this.deleted) return { exists: false, deleted: true };
     return this.draft === null ? this.start : this.draft.user;
   }
 }

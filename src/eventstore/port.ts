@@ -17,6 +17,11 @@ export interface RecordedEvent {
   type: string;
   data: unknown;
   metadata: Record<string, unknown>;
+  /**
+   * The username of the user whose stream holds the event, as a sealing log knows it
+   * (src/eventstore/vault): `"[erased]"` once the user was deleted. Undefined on plain reads.
+   */
+  subject?: string;
 }
 
 export interface AppendResult {

@@ -111,6 +111,9 @@ export class SqliteEventStore implements EventStore, WithSnapshots {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       // Opening (WAL switch, schema) may wait for the lock the ordinary way: nothing is served yet.
       this.db = new Database(path, { timeout: this.writeWaitMs });
+      // Snapshots (which hold a password hash) are deleted on a password change or an erasure:
+      // their bytes must not stay behind in free pages (docs/privacy.md).
+      this.db.pragma('secure_delete = ON');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
       this.migrate();

@@ -92,7 +92,7 @@ export class MemoryProjectionStore implements ProjectionStore {
     let open = true;
     return {
       write: async (docs, records, checkpoint) => {
-        for (const doc of docs) build.docs.set(doc.username, doc);
+        for (const [key, doc] of docs) build.docs.set(key, doc);
         writeRecords(build, records);
         build.checkpoint = Number(checkpoint);
       },

@@ -1,4 +1,4 @@
-import { openEventStore } from '../eventstore/open.js';
+import { openLog } from '../eventstore/vault/index.js';
 import type { EventStore } from '../eventstore/port.js';
 import { MemoryProjectionStore } from './memory.js';
 import type { ProjectionStore } from './port.js';
@@ -8,6 +8,8 @@ import { Projector, type ProjectorOptions } from './projector.js';
 export interface ProjectionSettings {
   /** The event store to follow (TOKENLEDGER_STORE). */
   store: string;
+  /** Its vault (TOKENLEDGER_VAULT); null or absent: beside the store. */
+  vault?: string | null;
   /** The Redis of the projection (TOKENLEDGER_REDIS_URL); null: process memory. */
   redisUrl: string | null;
   /** Prefix of every Redis key (TOKENLEDGER_REDIS_PREFIX). */
@@ -24,7 +26,10 @@ export interface ProjectionRuntime {
 }
 
 export interface OpenProjectionOptions extends ProjectorOptions {
-  /** The event store to follow; default: open the one the settings name (and close it on close). */
+  /**
+   * The event store to follow; default: open the one the settings name, as a sealing log (opened
+   * events: the records need the usernames), and close it on close.
+   */
   events?: EventStore;
   /** Bound on one Redis lookup before it counts as unavailable. Default 250 ms. */
   lookupTimeoutMs?: number;
@@ -36,7 +41,7 @@ export interface OpenProjectionOptions extends ProjectorOptions {
  * `await projector.catchUp()` then `projector.start()`; a CLI command only catches up.
  */
 export async function openProjection(settings: ProjectionSettings, options: OpenProjectionOptions = {}): Promise<ProjectionRuntime> {
-  const events = options.events ?? (await openEventStore(settings.store));
+  const events = options.events ?? (await openLog(settings));
   let store: ProjectionStore;
   try {
     if (settings.redisUrl === null) {

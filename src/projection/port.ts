@@ -40,8 +40,11 @@ export interface ProjectionStore {
 
 /** A projection being rebuilt; nobody but its builder writes it until `commit`. */
 export interface ProjectionBuild {
-  /** Writes documents and record changes folded from the log up to `checkpoint`, without reading. */
-  write(docs: UserDoc[], records: Map<string, StoredRecord | null>, checkpoint: bigint): Promise<void>;
+  /**
+   * Writes documents (keyed by stream key, see streamKeyOf) and record changes folded from the log
+   * up to `checkpoint`, without reading.
+   */
+  write(docs: ReadonlyMap<string, UserDoc>, records: Map<string, StoredRecord | null>, checkpoint: bigint): Promise<void>;
   /** Like ProjectionStore.apply, on the build: catches up with events appended during the rebuild. */
   apply(events: RecordedEvent[], after?: bigint): Promise<void>;
   checkpoint(): Promise<bigint>;

@@ -1,5 +1,5 @@
 import { DocFold, type RecordChanges, type UserDoc } from '../../projections/token-records.js';
-import { usernameOfStream } from '../domain/events.js';
+import { streamKeyOf } from '../domain/events.js';
 import { logBatches } from '../eventstore/log-batches.js';
 import type { EventStore, RecordedEvent } from '../eventstore/port.js';
 import type { ProjectionBuild, ProjectionStore } from './port.js';
@@ -50,16 +50,16 @@ class Replay {
   /** The same pure step as incremental updates, without foldBatch's per-batch bookkeeping. */
   fold(batch: RecordedEvent[]): void {
     for (const event of batch) {
-      const username = usernameOfStream(event.streamId);
-      if (username === null) continue;
-      let fold = this.folds.get(username);
-      if (!fold) this.folds.set(username, (fold = new DocFold(null)));
-      if (fold.apply(event, this.pending) && fold.current !== null) this.dirty.add(username);
+      const key = streamKeyOf(event.streamId);
+      if (key === null) continue;
+      let fold = this.folds.get(key);
+      if (!fold) this.folds.set(key, (fold = new DocFold(null)));
+      if (fold.apply(event, this.pending) && fold.current !== null) this.dirty.add(key);
     }
   }
 
   /** What to write now: the latest documents and record changes since the last call. */
-  take(): { docs: UserDoc[]; records: RecordChanges } {
+  take(): { docs: Map<string, UserDoc>; records: RecordChanges } {
     const records: RecordChanges = new Map();
     for (const [digest, record] of this.pending) {
       if (record !== null) this.written.add(digest);
@@ -68,10 +68,12 @@ class Replay {
     }
     // Encoded by the caller before the replay folds on (build.write reads them synchronously).
     // Copies, since the folds change their documents in place as the replay goes on.
-    const docs = [...this.dirty].map((name) => {
-      const doc = this.folds.get(name)!.current!;
-      return { ...doc, tokens: { ...doc.tokens } };
-    });
+    const docs = new Map(
+      [...this.dirty].map((key) => {
+        const doc = this.folds.get(key)!.current!;
+        return [key, { ...doc, tokens: { ...doc.tokens } }] as const;
+      }),
+    );
     this.dirty = new Set();
     this.pending = new Map();
     return { docs, records };

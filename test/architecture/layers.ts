@@ -17,7 +17,7 @@ export const ARROWS: Record<string, readonly string[]> = {
   // The pure projection definitions shared by the Redis and memory stores.
   projections: ['src/domain', 'src/eventstore'],
   // The projector runtime and the lookup stores. It gets its settings as a narrow type of its own.
-  'src/projection': ['src/domain', 'src/eventstore', 'projections'],
+  'src/projection': ['src/domain', 'src/eventstore', 'src/eventstore/vault', 'projections'],
   // The query read model (SQL): users, tokens, digest history.
   'src/directory': ['src/domain', 'src/eventstore', 'projections'],
   // Settings from flags and environment; it checks Redis URLs with the projection's parser.

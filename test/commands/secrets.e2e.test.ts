@@ -29,9 +29,12 @@ describe('secrets at rest (SPEC §2)', () => {
 
       const files = [readFileSync(path), readFileSync(`${path}-wal`)];
       const bytes = Buffer.concat(files).toString('latin1');
-      // The files are the ones written: the WAL holds the events, with usernames and key prefixes.
+      // The files are the ones written: the WAL holds the events, with key prefixes and sealed fields.
       expect(files[1]!.length).toBeGreaterThan(0);
-      expect(bytes).toContain('alice');
+      expect(bytes).toContain('sealed:v1:');
+      // Usernames and password hashes are sealed (docs/privacy.md); their keys live in the vault file.
+      expect(bytes).not.toContain('alice');
+      expect(bytes).not.toContain('$argon2id$');
       for (const key of keys) expect(bytes).toContain(key.slice(0, 8));
       for (const key of keys) {
         expect(bytes).not.toContain(key);

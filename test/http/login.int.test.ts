@@ -1,3 +1,4 @@
+import { resolveUser } from '../../src/eventstore/vault/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, loginKey, startService, type Service } from './harness.js';
 
@@ -141,7 +142,7 @@ describe('Knox semantics', () => {
 
   it('records the login in the log: channel http, actor the user, source the client address', async () => {
     await loginKey(svc.url, 'alice', 'wonderland-123');
-    const events = await svc.ledger.store.readStream('user-alice');
+    const { history: events } = await resolveUser(svc.ledger.store, 'alice');
     const issued = events.filter((e) => e.type === 'TokenIssued').at(-1)!;
     expect(issued.metadata).toMatchObject({ channel: 'http', actor: 'alice', source: '127.0.0.1' });
     expect(issued.data).toMatchObject({ kind: 'login', name: expect.stringMatching(/^login-[0-9A-Za-z]{10}$/) });

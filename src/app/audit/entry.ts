@@ -1,4 +1,5 @@
 import { usernameOfStream } from '../../domain/index.js';
+import { ERASED } from '../../eventstore/vault/index.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
 
 /**
@@ -11,7 +12,7 @@ export interface AuditEntry {
   streamId: string;
   revision: number;
   type: string;
-  /** The user whose stream holds the event; null for a stream that is not a user's. */
+  /** The user whose stream holds the event (`[erased]` once deleted); null for a stream that is not a user's. */
   user: string | null;
   /** The token the event is about (token events), else null. */
   token: string | null;
@@ -42,7 +43,7 @@ export function redact(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    if (/password/i.test(key)) out[key] = field === null || field === undefined ? field : '[redacted]';
+    if (/password/i.test(key)) out[key] = field === null || field === undefined || field === ERASED ? field : '[redacted]';
     else if (/digest/i.test(key)) out[key] = shorten(field);
     else out[key] = redact(field);
   }
@@ -61,7 +62,7 @@ export function toAuditEntry(event: RecordedEvent): AuditEntry {
     streamId: event.streamId,
     revision: Number(event.revision),
     type: event.type,
-    user: usernameOfStream(event.streamId),
+    user: event.subject ?? usernameOfStream(event.streamId),
     token: tokenNameOf(event),
     data: redact(event.data),
     metadata: redact(event.metadata) as Record<string, unknown>,

@@ -1,4 +1,5 @@
-import { DomainError, EVENT_TYPES, parseDuration, userStreamId } from '../../domain/index.js';
+import { DomainError, EVENT_TYPES, parseDuration } from '../../domain/index.js';
+import { resolveUser, userStreamOf } from '../../eventstore/vault/index.js';
 import { logBatches } from '../../eventstore/log-batches.js';
 import type { EventStore, RecordedEvent } from '../../eventstore/port.js';
 import { toAuditEntry, tokenNameOf, type AuditEntry } from './entry.js';
@@ -79,8 +80,8 @@ export function auditQuery(input: AuditFilterInput, now: Date): AuditQuery {
   };
 }
 
-function matcher(query: AuditQuery): (event: RecordedEvent) => boolean {
-  const streamId = query.user === undefined ? undefined : userStreamId(query.user);
+async function matcher(store: EventStore, query: AuditQuery): Promise<(event: RecordedEvent) => boolean> {
+  const streamId = query.user === undefined ? undefined : await userStreamOf(store, query.user);
   return (event) => {
     if (streamId !== undefined && event.streamId !== streamId) return false;
     if (query.types && !query.types.has(event.type)) return false;
@@ -100,14 +101,14 @@ async function* streamBatches(store: EventStore, streams: readonly string[], aft
 }
 
 /** Where a query's events come from: its streams when it names them, else the whole log. */
-function batches(store: EventStore, query: AuditQuery, after: bigint): AsyncGenerator<RecordedEvent[]> {
-  const streams = query.streams ?? (query.user === undefined ? undefined : [userStreamId(query.user)]);
-  return streams ? streamBatches(store, streams, after) : logBatches(store, { after, batch: AUDIT_BATCH });
+async function* batches(store: EventStore, query: AuditQuery, after: bigint): AsyncGenerator<RecordedEvent[]> {
+  const streams = query.streams ?? (query.user === undefined ? undefined : [await userStreamOf(store, query.user)]);
+  yield* streams ? streamBatches(store, streams, after) : logBatches(store, { after, batch: AUDIT_BATCH });
 }
 
 /** `drain`: read on to the end of the log even past the limit, so that `cursor` ends at the head. */
 async function* scan(store: EventStore, query: AuditQuery, cursor: { position: bigint }, drain = false): AsyncGenerator<AuditEntry[]> {
-  const matches = matcher(query);
+  const matches = await matcher(store, query);
   const limit = query.limit ?? Number.POSITIVE_INFINITY;
   if (query.newest && Number.isFinite(limit)) {
     // The N most recent: a ring of N, so memory stays bounded by the limit, not the log.
@@ -187,4 +188,12 @@ export async function* followAudit(store: EventStore, query: AuditQuery, options
     if (options.signal.aborted) return;
     yield* scan(store, live, cursor);
   }
+}
+
+/**
+ * A user's own stream, opened, oldest first: the HMAC stream of a sealing log or `user-<username>`
+ * (callers outside src/app cannot compute stream ids: the pepper is in the vault).
+ */
+export async function userEvents(store: EventStore, username: string): Promise<RecordedEvent[]> {
+  return (await resolveUser(store, username)).history;
 }

@@ -1,4 +1,5 @@
 import { logBatches } from '../../eventstore/log-batches.js';
+import { sealedView } from '../../eventstore/vault/index.js';
 import { StoreUnavailableError, type EventStore, type ReadAllOptions, type RecordedEvent } from '../../eventstore/port.js';
 import { AUDIT_BATCH } from './history.js';
 import { EMPTY_HEAD, HeadWatcher, formatHead, nextHead, parseHead, type HeadCheck, type LogHead } from './head.js';
@@ -32,7 +33,9 @@ export interface VerifyOptions {
  * its content and chains to the previous event of its stream (GENESIS_HASH for revision 0). Memory
  * is one batch plus a few bytes per stream.
  */
-export async function verifyLog(store: EventStore, options: VerifyOptions = {}): Promise<LogVerification> {
+export async function verifyLog(log: EventStore, options: VerifyOptions = {}): Promise<LogVerification> {
+  // The chain covers the log as stored (sealed): verification reads that, and needs no key.
+  const store = sealedView(log);
   const expected = options.expectHead === undefined ? null : parseHead(options.expectHead);
   const watcher = expected ? new HeadWatcher(expected) : null;
   const check = new StreamCheck(store, options.maxFindings ?? 100);

@@ -15,7 +15,8 @@ export const keys = {
   generations: 'gens',
   checkpoint: (gen: string) => `g${gen}:checkpoint`,
   lease: (gen: string) => `g${gen}:lease`,
-  doc: (gen: string, username: string) => `g${gen}:u:${username}`,
+  /** A user's document, by stream key (the username for streams from before sealing). */
+  doc: (gen: string, streamKey: string) => `g${gen}:u:${streamKey}`,
   record: (gen: string, digest: string) => `g${gen}:t:${digest}`,
 };
 

@@ -96,11 +96,11 @@ export async function beginRedisBuild(redis: ProjectionRedis, prefix: string, ta
 async function writeBlind(
   redis: ProjectionRedis,
   gen: string,
-  docs: UserDoc[],
+  docs: ReadonlyMap<string, UserDoc>,
   records: Map<string, StoredRecord | null>,
   checkpoint: bigint,
 ): Promise<void> {
-  const puts: string[] = docs.flatMap((doc) => [keys.doc(gen, doc.username), encodeDoc(doc)]);
+  const puts: string[] = [...docs].flatMap(([key, doc]) => [keys.doc(gen, key), encodeDoc(doc)]);
   const expiringKeys: string[] = [];
   const expiringArgs: string[] = [];
   const deletes: string[] = [];

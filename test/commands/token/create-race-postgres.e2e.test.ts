@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
-import { openEventStore } from '../../../src/eventstore/open.js';
+import { openLog, resolveUser } from '../../../src/eventstore/vault/index.js';
 import { pgSchemas } from '../../eventstore/postgres-fixture.js';
 
 const schemas = pgSchemas('race');
@@ -38,8 +38,8 @@ it('20 racing `token create bob` processes on PostgreSQL issue exactly one token
     expect(loser.stdout).toBe('');
     expect(loser.stderr).toMatch(/already exists.*--reset/);
   }
-  const log = await openEventStore(store);
-  const issued = (await log.readStream('user-bob')).filter((e) => e.type === 'TokenIssued');
+  const log = await openLog({ store });
+  const issued = (await resolveUser(log, 'bob')).history.filter((e) => e.type === 'TokenIssued');
   await log.close();
   expect(issued.map((e) => (e.data as { name: string }).name)).toEqual(['default']);
 }, 180_000); // 20 Node processes on 2 cores: ~10 s idle, far more when the machine is busy

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openEventStore } from '../../../src/eventstore/open.js';
+import { openLog, resolveUser } from '../../../src/eventstore/vault/index.js';
 import { freshStore, tl } from '../cli.js';
 
 describe('racing `token create bob` processes (SPEC §6)', () => {
@@ -19,9 +19,9 @@ describe('racing `token create bob` processes (SPEC §6)', () => {
       expect(run.stderr).toMatch(/^Token "default" of user bob already exists \(created .+, key tl_\S+…\).*--reset/);
     }
 
-    const events = await openEventStore(store).then(async (eventStore) => {
+    const events = await openLog({ store }).then(async (eventStore) => {
       try {
-        return await eventStore.readStream('user-bob');
+        return (await resolveUser(eventStore, 'bob')).history;
       } finally {
         await eventStore.close();
       }

@@ -1,0 +1,230 @@
+import { createHmac } from 'node:crypto';
+import { USER_STREAM_PREFIX, userStreamId } from '../../domain/events.js';
+import type { AppendResult, EventStore, ExpectedState, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../port.js';
+import type { Vault, VaultKey } from './port.js';
+import { ERASED, keyIdOf, seal, unseal } from './seal.js';
+
+/** Data fields sealed under the stream owner's key, by name (any event type). */
+const PERSONAL_FIELDS: ReadonlySet<string> = new Set(['username', 'description', 'reason']);
+/** Data fields sealed under a key of their own, shredded once a newer one is appended. */
+const PASSWORD_FIELD = 'passwordHash';
+/** How long an HMAC stream id is, in hex characters (128 bits). */
+const STREAM_HEX = 32;
+const HMAC_STREAM = new RegExp(`^${USER_STREAM_PREFIX}[0-9a-f]{${STREAM_HEX}}$`);
+
+/** Who appends, as execute knows it: the parts of the metadata that are sealed. */
+export interface SealContext {
+  actor: string;
+  channel: string;
+  source: string;
+}
+
+/** The sealed events, and what has to happen once they are in the log. */
+export interface Sealed {
+  events: { type: string; data: unknown; metadata: Record<string, unknown> }[];
+  /** Shreds what the appended events made obsolete (older password keys; every key after a delete). */
+  afterAppend(): Promise<{ erased: boolean; passwordChanged: boolean }>;
+}
+
+function openFields(record: Record<string, unknown>, keys: Map<string, Buffer>): Record<string, unknown> {
+  let out: Record<string, unknown> | null = null;
+  for (const [field, value] of Object.entries(record)) {
+    const keyId = keyIdOf(value);
+    if (keyId === null && !(typeof value === 'string' && value.startsWith('sealed:'))) continue;
+    out ??= { ...record };
+    out[field] = unseal(value, keyId === null ? undefined : keys.get(keyId));
+  }
+  return out ?? record;
+}
+
+function collectKeyIds(record: unknown, into: Set<string>): void {
+  if (record === null || typeof record !== 'object') return;
+  for (const value of Object.values(record)) {
+    const keyId = keyIdOf(value);
+    if (keyId !== null) into.add(keyId);
+  }
+}
+
+/**
+ * The log as every reader but `audit verify` sees it: an EventStore whose reads return events
+ * with their sealed fields opened (or ERASED where the key was shredded) and `subject` set to the
+ * username of the stream's user. Appends pass through untouched: `execute` seals before it
+ * hashes (`seal`), since the hash chain covers the sealed form. `sealed` is the log as stored.
+ */
+export class SealedLog implements EventStore {
+  readonly subscribe?: (onAppend: () => void) => () => void;
+  private pepperValue: Buffer | null = null;
+
+  constructor(
+    readonly sealed: EventStore,
+    readonly vault: Vault,
+  ) {
+    if (sealed.subscribe) this.subscribe = sealed.subscribe.bind(sealed);
+  }
+
+  append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult> {
+    return this.sealed.append(streamId, events, expected);
+  }
+
+  async readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]> {
+    return this.open(await this.sealed.readStream(streamId, options));
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.open(await this.sealed.readAll(options));
+  }
+
+  headPosition(): Promise<bigint> {
+    return this.sealed.headPosition();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.sealed.close();
+    } finally {
+      await this.vault.close();
+    }
+  }
+
+  /** Opens sealed fields with the keys that still exist: one vault query for the whole batch. */
+  async open(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    if (events.length === 0) return events;
+    const ids = new Set<string>();
+    const streams = new Set<string>();
+    for (const event of events) {
+      collectKeyIds(event.data, ids);
+      collectKeyIds(event.metadata, ids);
+      if (event.streamId.startsWith(USER_STREAM_PREFIX)) streams.add(event.streamId);
+    }
+    const [keys, names] = await Promise.all([this.vault.keys([...ids]), this.vault.usernames([...streams])]);
+    return events.map((event) => {
+      const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? openFields(event.data as Record<string, unknown>, keys) : event.data;
+      const metadata = openFields(event.metadata, keys);
+      return { ...event, data, metadata, subject: subjectOf(event.streamId, names) };
+    });
+  }
+
+  private async pepper(): Promise<Buffer> {
+    this.pepperValue ??= await this.vault.pepper();
+    return this.pepperValue;
+  }
+
+  /** `user-<hex(HMAC-SHA256(pepper, username))[0..32]>`: the stream id of a new user. */
+  async hmacStreamId(username: string): Promise<string> {
+    return `${USER_STREAM_PREFIX}${createHmac('sha256', await this.pepper()).update(username, 'utf8').digest('hex').slice(0, STREAM_HEX)}`;
+  }
+
+  /**
+   * The stream of a username, with its (opened) events: the HMAC stream; or, when that is empty
+   * and a stream `user-<username>` from before sealing has events, that one; or the (empty) HMAC
+   * stream for a new user.
+   */
+  async resolve(username: string): Promise<{ streamId: string; history: RecordedEvent[] }> {
+    const streamId = await this.hmacStreamId(username);
+    const history = await this.readStream(streamId);
+    if (history.length > 0) return { streamId, history };
+    const legacy = userStreamId(username);
+    const old = await this.readStream(legacy);
+    return old.length > 0 ? { streamId: legacy, history: old } : { streamId, history };
+  }
+
+  /**
+   * The stream id of a username without reading the stream when the vault knows it (a live user):
+   * the HMAC stream, or a stream from before sealing that has a user key; else the HMAC stream if it
+   * has events (a deleted user), else `user-<username>` if that has events, else the HMAC stream.
+   */
+  async streamIdOf(username: string): Promise<string> {
+    const streamId = await this.hmacStreamId(username);
+    const legacy = userStreamId(username);
+    const known = await this.vault.usernames([streamId, legacy]);
+    if (known.has(streamId)) return streamId;
+    if (known.has(legacy)) return legacy;
+    if ((await this.sealed.readStream(streamId)).length > 0) return streamId;
+    return (await this.sealed.readStream(legacy)).length > 0 ? legacy : streamId;
+  }
+
+  /**
+   * Seals what `execute` decided for `owner`'s stream: personal data fields under the owner's
+   * user key (made with the stream's first event), each password hash under a new key of its own,
+   * and the metadata's actor and source under the actor's key when the actor is a user here.
+   */
+  async seal(streamId: string, owner: string, events: readonly { type: string; data: unknown }[], context: SealContext): Promise<Sealed> {
+    const ownerKey = (await this.vault.userKey(streamId, { username: owner }))!;
+    let actorKey: VaultKey | null = null;
+    if (context.actor === owner) actorKey = ownerKey;
+    else if (context.channel !== 'cli') actorKey = await this.vault.userKeyByName(context.actor);
+    let passwordChanged = false;
+    let keep: string | null = null;
+    let erased = false;
+    const sealed: Sealed['events'] = [];
+    for (const event of events) {
+      const data: Record<string, unknown> = { ...(event.data as Record<string, unknown>) };
+      for (const [field, value] of Object.entries(data)) {
+        if (field === PASSWORD_FIELD) {
+          passwordChanged = true;
+          keep = null;
+          if (typeof value === 'string') {
+            const key = await this.vault.newPasswordKey(streamId);
+            data[field] = seal(value, key.keyId, key.secret);
+            keep = key.keyId;
+          }
+        } else if (PERSONAL_FIELDS.has(field) && typeof value === 'string') {
+          data[field] = seal(value, ownerKey.keyId, ownerKey.secret);
+        }
+      }
+      if (event.type === 'UserDeleted') erased = true;
+      const metaKey = actorKey ?? ownerKey;
+      sealed.push({
+        type: event.type,
+        data,
+        metadata: {
+          actor: actorKey ? seal(context.actor, actorKey.keyId, actorKey.secret) : context.actor,
+          source: seal(context.source, metaKey.keyId, metaKey.secret),
+        },
+      });
+    }
+    return {
+      events: sealed,
+      afterAppend: async () => {
+        if (erased) await this.vault.shred(streamId, { all: true });
+        else if (passwordChanged) await this.vault.shred(streamId, { passwordsExcept: keep });
+        return { erased, passwordChanged };
+      },
+    };
+  }
+
+  /** Deletes every key of the stream (finishing a delete that was interrupted before its shred). */
+  async erase(streamId: string): Promise<number> {
+    return this.vault.shred(streamId, { all: true });
+  }
+}
+
+function subjectOf(streamId: string, names: Map<string, string>): string | undefined {
+  const name = names.get(streamId);
+  if (name !== undefined) return name;
+  if (!streamId.startsWith(USER_STREAM_PREFIX)) return undefined;
+  // An HMAC stream whose user key is gone: erased. A stream from before sealing names its user.
+  return HMAC_STREAM.test(streamId) ? ERASED : streamId.slice(USER_STREAM_PREFIX.length);
+}
+
+/** The log as stored (sealed), for `audit verify`; any other store is returned as it is. */
+export function sealedView(store: EventStore): EventStore {
+  return store instanceof SealedLog ? store.sealed : store;
+}
+
+/** The sealing log behind a store, or null for a plain store (tests, tools): it then keeps `user-<username>` and plain values. */
+export function sealedLogOf(store: EventStore): SealedLog | null {
+  return store instanceof SealedLog ? store : null;
+}
+
+/** The stream id of a username, on a sealing log (see SealedLog.streamIdOf) or a plain store (`user-<username>`). */
+export async function userStreamOf(store: EventStore, username: string): Promise<string> {
+  return store instanceof SealedLog ? store.streamIdOf(username) : userStreamId(username);
+}
+
+/** The stream of a username and its (opened) events, on a sealing log or a plain store. */
+export async function resolveUser(store: EventStore, username: string): Promise<{ streamId: string; history: RecordedEvent[] }> {
+  if (store instanceof SealedLog) return store.resolve(username);
+  const streamId = userStreamId(username);
+  return { streamId, history: await store.readStream(streamId) };
+}

@@ -1,0 +1,68 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** What a sealed field reads as once its key is gone (user deleted, or a superseded password hash). */
+export const ERASED = '[erased]';
+/** What a sealed field reads as when its key exists but the ciphertext does not open (edited bytes). */
+export const UNREADABLE = '[unreadable]';
+
+const PREFIX = 'sealed:v1:';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const SEALED = /^sealed:v1:([up][A-Za-z0-9_-]{22}):([A-Za-z0-9_-]+)$/;
+
+export type KeyKind = 'user' | 'password';
+
+/** A fresh key id: `u`/`p` and 128 random bits. It names a key, never a person. */
+export function newKeyId(kind: KeyKind): string {
+  return (kind === 'user' ? 'u' : 'p') + randomBytes(16).toString('base64url');
+}
+
+export function newSecret(): Buffer {
+  return randomBytes(32);
+}
+
+export function isSealed(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(PREFIX);
+}
+
+export function isErased(value: unknown): boolean {
+  return value === ERASED;
+}
+
+/** The key id a sealed value names, or null for anything else. */
+export function keyIdOf(value: unknown): string | null {
+  if (!isSealed(value)) return null;
+  return SEALED.exec(value)?.[1] ?? null;
+}
+
+/** `sealed:v1:<keyId>:<base64url(iv ‖ ciphertext ‖ tag)>`, AES-256-GCM over the value's JSON, the prefix as AAD. */
+export function seal(value: unknown, keyId: string, secret: Buffer): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', secret, iv);
+  cipher.setAAD(Buffer.from(`${PREFIX}${keyId}`));
+  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+  return `${PREFIX}${keyId}:${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+}
+
+/**
+ * The value a sealed field holds; ERASED when `secret` is missing (shredded), UNREADABLE when the
+ * bytes do not open with it. Anything that is not a sealed string is returned as it is (events
+ * written before sealing, and fields that are never sealed).
+ */
+export function unseal(value: unknown, secret: Buffer | undefined): unknown {
+  if (!isSealed(value)) return value;
+  const match = SEALED.exec(value);
+  if (!match) return UNREADABLE;
+  if (secret === undefined) return ERASED;
+  const raw = Buffer.from(match[2]!, 'base64url');
+  if (raw.length < IV_BYTES + TAG_BYTES) return UNREADABLE;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', secret, raw.subarray(0, IV_BYTES));
+    decipher.setAAD(Buffer.from(`${PREFIX}${match[1]}`));
+    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+    const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    return JSON.parse(text);
+  } catch {
+    return UNREADABLE;
+  }
+}

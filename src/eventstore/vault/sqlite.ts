@@ -1,0 +1,131 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../port.js';
+import type { Vault, VaultKey } from './port.js';
+import { newKeyId, newSecret } from './seal.js';
+
+const SCHEMA_VERSION = 1;
+
+/**
+ * The vault in a SQLite file of its own, beside the log (never inside it: the log's file is
+ * append-only and copied around; this one is where deletion happens). `secure_delete` overwrites
+ * a deleted key's bytes, and the rollback journal (not WAL) leaves no copy of a deleted page in a
+ * `-wal` file. The file is made readable by its owner only.
+ */
+export class SqliteVault implements Vault {
+  private readonly db: Database.Database;
+  readonly where: string;
+
+  constructor(readonly path: string) {
+    this.where = `SQLite file ${path}`;
+    try {
+      const fresh = !existsSync(path);
+      if (fresh) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      this.db = new Database(path, { timeout: 30_000 });
+      if (fresh) chmodSync(path, 0o600);
+      this.db.pragma('secure_delete = ON');
+      this.db.pragma('journal_mode = DELETE');
+      this.db.pragma('synchronous = FULL');
+      this.migrate();
+    } catch (error) {
+      throw new StoreUnavailableError(`TOKENLEDGER_VAULT: cannot open SQLite file ${path}: ${(error as Error).message}`);
+    }
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version >= SCHEMA_VERSION) return;
+    this.db.exec(`
+      BEGIN IMMEDIATE;
+      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS keys (
+        key_id     TEXT PRIMARY KEY,
+        stream_id  TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('user', 'password')),
+        username   TEXT,
+        secret     BLOB NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS keys_stream ON keys (stream_id);
+      CREATE UNIQUE INDEX IF NOT EXISTS keys_user ON keys (stream_id) WHERE kind = 'user';
+      CREATE UNIQUE INDEX IF NOT EXISTS keys_username ON keys (username) WHERE kind = 'user';
+      PRAGMA user_version = ${SCHEMA_VERSION};
+      COMMIT;
+    `);
+  }
+
+  async pepper(): Promise<Buffer> {
+    this.db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES ('pepper', ?)").run(randomBytes(32));
+    return (this.db.prepare("SELECT value FROM meta WHERE name = 'pepper'").get() as { value: Buffer }).value;
+  }
+
+  async keys(keyIds: readonly string[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    const ids = [...new Set(keyIds)];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT key_id, secret FROM keys WHERE key_id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as {
+        key_id: string;
+        secret: Buffer;
+      }[];
+      for (const row of rows) found.set(row.key_id, row.secret);
+    }
+    return found;
+  }
+
+  async userKey(streamId: string, create?: { username: string }): Promise<VaultKey | null> {
+    const select = () =>
+      this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'user'").get(streamId) as { key_id: string; secret: Buffer } | undefined;
+    let row = select();
+    if (!row && create) {
+      this.db
+        .prepare("INSERT OR IGNORE INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'user', ?, ?, ?)")
+        .run(newKeyId('user'), streamId, create.username, newSecret(), new Date().toISOString());
+      row = select();
+    }
+    return row ? { keyId: row.key_id, secret: row.secret } : null;
+  }
+
+  async userKeyByName(username: string): Promise<(VaultKey & { streamId: string }) | null> {
+    const row = this.db.prepare("SELECT key_id, secret, stream_id FROM keys WHERE username = ? AND kind = 'user'").get(username) as
+      | { key_id: string; secret: Buffer; stream_id: string }
+      | undefined;
+    return row ? { keyId: row.key_id, secret: row.secret, streamId: row.stream_id } : null;
+  }
+
+  async usernames(streamIds: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    const ids = [...new Set(streamIds)];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db
+        .prepare(`SELECT stream_id, username FROM keys WHERE kind = 'user' AND stream_id IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as { stream_id: string; username: string }[];
+      for (const row of rows) found.set(row.stream_id, row.username);
+    }
+    return found;
+  }
+
+  async newPasswordKey(streamId: string): Promise<VaultKey> {
+    const keyId = newKeyId('password');
+    const secret = newSecret();
+    this.db
+      .prepare("INSERT INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'password', NULL, ?, ?)")
+      .run(keyId, streamId, secret, new Date().toISOString());
+    return { keyId, secret };
+  }
+
+  async shred(streamId: string, what: { all: true } | { passwordsExcept: string | null }): Promise<number> {
+    const info =
+      'all' in what
+        ? this.db.prepare('DELETE FROM keys WHERE stream_id = ?').run(streamId)
+        : this.db.prepare("DELETE FROM keys WHERE stream_id = ? AND kind = 'password' AND key_id IS NOT ?").run(streamId, what.passwordsExcept);
+    return info.changes;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openVault } from '../../../src/eventstore/vault/open.js';
+import type { Vault } from '../../../src/eventstore/vault/port.js';
+import { pgSchemas } from '../postgres-fixture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tl-vault-'));
+const schemas = pgSchemas('vault');
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await schemas.dropAll();
+});
+
+const kinds: [string, () => string][] = [
+  ['memory', () => 'memory:'],
+  ['SQLite', () => `sqlite:${join(dir, `v-${Math.random().toString(36).slice(2)}`, 'x.vault.db')}`],
+  ['PostgreSQL', () => schemas.url()],
+];
+
+describe.each(kinds)('the %s vault', (_name, url) => {
+  async function withVault<T>(use: (vault: Vault, url: string) => Promise<T>, at = url()): Promise<T> {
+    const vault = await openVault(at);
+    try {
+      return await use(vault, at);
+    } finally {
+      await vault.close();
+    }
+  }
+
+  it('keeps one pepper, and one user key per stream even when made twice at once', async () => {
+    await withVault(async (vault) => {
+      const pepper = await vault.pepper();
+      expect(pepper).toHaveLength(32);
+      expect(await vault.pepper()).toEqual(pepper);
+      const [a, b] = await Promise.all([vault.userKey('user-s1', { username: 'carol' }), vault.userKey('user-s1', { username: 'carol' })]);
+      expect(a!.keyId).toBe(b!.keyId);
+      expect(a!.secret.equals(b!.secret)).toBe(true);
+      expect(await vault.userKey('user-s2')).toBeNull();
+      expect((await vault.userKeyByName('carol'))?.streamId).toBe('user-s1');
+      expect(await vault.usernames(['user-s1', 'user-s2'])).toEqual(new Map([['user-s1', 'carol']]));
+    });
+  });
+
+  it('shreds the password keys but the current one, or every key of a stream, and nothing of other streams', async () => {
+    await withVault(async (vault) => {
+      const user = (await vault.userKey('user-c', { username: 'carol' }))!;
+      const other = (await vault.userKey('user-d', { username: 'dave' }))!;
+      const [p1, p2, p3] = [await vault.newPasswordKey('user-c'), await vault.newPasswordKey('user-c'), await vault.newPasswordKey('user-c')];
+      const dp = await vault.newPasswordKey('user-d');
+      expect(await vault.shred('user-c', { passwordsExcept: p3.keyId })).toBe(2);
+      const ids = [user.keyId, other.keyId, p1.keyId, p2.keyId, p3.keyId, dp.keyId];
+      expect([...(await vault.keys(ids)).keys()].sort()).toEqual([user.keyId, other.keyId, p3.keyId, dp.keyId].sort());
+      expect(await vault.shred('user-c', { all: true })).toBe(2);
+      expect([...(await vault.keys(ids)).keys()].sort()).toEqual([other.keyId, dp.keyId].sort());
+      expect(await vault.userKeyByName('carol')).toBeNull();
+      expect(await vault.usernames(['user-c'])).toEqual(new Map());
+    });
+  });
+
+  it('keeps keys across reopening (another process sees the same vault)', async () => {
+    const at = url();
+    if (at === 'memory:') return;
+    const made = await withVault((vault) => vault.userKey('user-x', { username: 'xavier' }), at);
+    const pepper = await withVault((vault) => vault.pepper(), at);
+    await withVault(async (vault) => {
+      expect((await vault.keys([made!.keyId])).get(made!.keyId)).toEqual(made!.secret);
+      expect(await vault.pepper()).toEqual(pepper);
+    }, at);
+  });
+});
+
+it('makes the SQLite vault file readable by its owner only', async () => {
+  const path = join(dir, 'perm', 'x.vault.db');
+  const vault = await openVault(`sqlite:${path}`);
+  await vault.close();
+  expect(statSync(path).mode & 0o777).toBe(0o600);
+  expect(statSync(join(dir, 'perm')).mode & 0o777).toBe(0o700);
+});
