@@ -1,3 +1,4 @@
+import { userEvents } from '../../src/app/audit/history.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Response } from 'playwright-core';
 import { STAFF_LOGIN_ERROR } from '../../src/admin/console.js';
@@ -145,7 +146,7 @@ describe('the console in a real browser: the issue acceptance walk', () => {
     await danaPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
     await danaPage.waitForURL(/\/admin\/login\/\?next=/);
     await expect.poll(() => danaPage.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in');
-    const [deactivated] = (await service.ledger.store.readStream('user-dana')).filter((e) => e.type === 'UserDeactivated');
+    const [deactivated] = (await userEvents(service.ledger.store, 'dana')).filter((e) => e.type === 'UserDeactivated');
     expect(deactivated!.metadata).toMatchObject({ actor: 'sam', channel: 'admin' });
     await Promise.all([dana.close(), sam.close()]);
   });

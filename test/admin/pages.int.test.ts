@@ -1,3 +1,4 @@
+import { userEvents } from '../../src/app/audit/history.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLog } from '../../src/app/audit/verify.js';
 import { call, type Service } from '../http/harness.js';
@@ -14,7 +15,7 @@ afterAll(async () => {
   await service?.close();
 });
 
-const stream = (username: string) => service.ledger.store.readStream(`user-${username}`);
+const stream = (username: string) => userEvents(service.ledger.store, username);
 const keyOn = (html: string) => /<output id="new-key"[^>]*>([^<]+)<\/output>/.exec(html)?.[1]?.trim();
 
 describe('console pages over plain HTTP', () => {

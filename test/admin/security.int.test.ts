@@ -1,3 +1,4 @@
+import { userEvents } from '../../src/app/audit/history.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, type Service } from '../http/harness.js';
 import { STAFF_LOGIN_ERROR } from '../../src/admin/console.js';
@@ -57,7 +58,7 @@ describe('the admin console over plain HTTP', () => {
     const sessionKey = visitor.cookies.get('tl_admin_session')!;
     const tokens = (await service.ledger.listTokens({ user: STAFF.username, limit: 500 })).results;
     expect(tokens.some((t) => t.name.startsWith('admin-session-') && sessionKey.startsWith(t.keyPrefix))).toBe(true);
-    const events = await service.ledger.store.readStream('user-sam');
+    const events = await userEvents(service.ledger.store, 'sam');
     const issued = events.filter((e) => e.type === 'TokenIssued').at(-1)!;
     expect(issued.metadata).toMatchObject({ actor: 'sam', channel: 'admin', source: '127.0.0.1' });
     // The key itself opens the API as any token does: it is one.
@@ -88,7 +89,7 @@ describe('the admin console over plain HTTP', () => {
     expect(out.status).toBe(303);
     expect(out.location).toBe('/admin/login/');
     expect(visitor.cookies.has('tl_admin_session')).toBe(false);
-    const revoked = (await service.ledger.store.readStream('user-sam')).at(-1)!;
+    const revoked = (await userEvents(service.ledger.store, 'sam')).at(-1)!;
     expect(revoked.type).toBe('TokenRevoked');
     expect(revoked.metadata).toMatchObject({ actor: 'sam', channel: 'admin' });
     const replay = new Visitor(service.url);
@@ -201,7 +202,7 @@ describe('behind a trusted TLS proxy', () => {
       const reply = await visitor.post('/admin/login/', { csrfmiddlewaretoken: form.csrf(), username: STAFF.username, password: STAFF.password }, headers);
       expect(reply.status).toBe(303);
       expect(visitor.setCookies.find((c) => c.startsWith('tl_admin_session=tl_'))).toMatch(/;\s*secure/i);
-      const events = await behind.ledger.store.readStream('user-sam');
+      const events = await userEvents(behind.ledger.store, 'sam');
       expect(events.at(-1)!.metadata).toMatchObject({ channel: 'admin', source: '203.0.113.9' });
     } finally {
       await behind.close();

@@ -253,10 +253,12 @@ export function describeDrfImport(title: string, engine: 'sqlite' | 'postgres', 
           expect(text.includes(user.password), `${where} holds ${user.username}'s password`).toBe(false);
         }
       }
-      // The Django hashes, as the source holds them: never said anywhere (the store keeps them, as it keeps every password hash).
+      // The Django hashes, as the source holds them: never said anywhere (the store keeps them sealed).
       const hashes = (await readDrf(sourceOf(project)[0]!)).users.map((u) => u.password).filter((h) => h.length > 20 && !h.startsWith('!'));
       expect(hashes.length).toBeGreaterThan(10);
       for (const hash of hashes) {
+        // Sealed in the log (docs/privacy.md): the store files never hold one in clear.
+        expect(stored.includes(hash), 'the store holds a Django hash in clear').toBe(false);
         expect(said.includes(hash), 'output holds a password hash').toBe(false);
         expect(redis.includes(hash), 'redis holds a password hash').toBe(false);
       }
