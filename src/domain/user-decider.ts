@@ -46,7 +46,7 @@ export interface PresentUser {
  * Snapshots of another version are ignored, so change it whenever either changes; the unit test
  * test/domain/user-state-version.unit.test.ts fails until you do.
  */
-export const USER_STATE_VERSION = 1;
+export const USER_STATE_VERSION = 2;
 
 /** How many login times the state keeps: the highest login rate a setting may ask for. */
 export const RECENT_LOGINS_KEPT = 100;

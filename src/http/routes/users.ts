@@ -30,7 +30,7 @@ function username(ctx: Context): string {
 }
 
 /**
- * The staff API for users, what `tokenledger user …` does: list, create, show, deactivate,
+ * The staff API for users, what `tokenledger user …` does: list, create, show, delete, deactivate,
  * activate, set the password. A scoped staff token needs `users:read` / `users:write`.
  */
 export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): void {
@@ -89,6 +89,24 @@ export function userRoutes(routes: Routes, ledger: Ledger, auth: Middleware): vo
         const state = await loadUser(ledger.deps, username(ctx));
         if (!state.exists) throw detail(404, API_MESSAGES.notFound);
         send(ctx, 200, userView(state));
+      },
+    ),
+    // Erasure (docs/privacy.md): tokens dead when the 204 leaves, personal data shredded, username reserved.
+    DELETE: op(
+      {
+        operationId: 'destroyUser',
+        summary: 'Delete a user for good',
+        description:
+          'Their tokens stop working at once; their personal data in the log (username, password hashes, client addresses, ' +
+          'token descriptions) becomes unreadable; the username stays reserved. A deleted user is a 404 (docs/privacy.md).',
+        tags: ['users'],
+        responses: { 204: { description: 'Deleted' }, 404: { description: 'No such user', schema: Detail } },
+      },
+      async (ctx) => {
+        const { deleted } = await as(ctx).deleteUser(username(ctx));
+        // Deleting a deleted user is a 404, as for any user that is not there (it still finishes the shred).
+        if (!deleted) throw detail(404, API_MESSAGES.notFound);
+        send(ctx, 204, null);
       },
     ),
   });
