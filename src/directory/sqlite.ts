@@ -109,8 +109,6 @@ export class SqliteDirectory implements DirectoryStore {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path, { timeout: 60_000 });
-      // Erasure (docs/privacy.md): a deleted or overwritten row leaves no bytes behind in the file.
-      this.db.pragma('secure_delete = ON');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       // An erased user's rows leave no bytes behind in the file's free pages.
@@ -208,7 +206,12 @@ export class SqliteDirectory implements DirectoryStore {
       this.applyOps(fresh);
       s.setCheckpoint!.run(fresh.at(-1)!.position);
     });
-    this.applyTx = (events, after) => apply.immediate(events, after);
+    this.applyTx = (events, after) => {
+      apply.immediate(events, after);
+      // An erasure's old page images sit in the WAL until it is checkpointed: copy them back (over
+      // secure_delete's zeros) and truncate the WAL now, not some time later (docs/privacy.md).
+      if (events.some((event) => event.type === 'UserDeleted')) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    };
   }
 
   private readonly applyOps: (events: RecordedEvent[]) => void;

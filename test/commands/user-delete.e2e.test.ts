@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +9,11 @@ import { PG_BASE_URL, pgSchemas } from '../eventstore/postgres-fixture.js';
 import { call, loginKey, REDIS_URL, startService, type Service } from '../http/harness.js';
 import { freshStore, keyOf, tl } from './cli.js';
 
-// Distinctive names, so that a byte search cannot find them by chance.
-const CAROL = 'carol-del-5e1b9';
-const DAVE = 'dave-staff-0c77a';
+// Distinctive names, new on each run, so that a byte search cannot find them by chance (nor in what
+// another run left behind).
+const RUN = randomBytes(4).toString('hex');
+const CAROL = `carol-del-${RUN}`;
+const DAVE = `dave-staff-${RUN}`;
 
 /** Every password hash carol's stream holds now, read (opened) from the log, where they live. */
 async function currentHashes(store: string, username = CAROL): Promise<string[]> {
@@ -46,9 +49,15 @@ async function answer(service: Service, key: string, expected?: number): Promise
 
 const services: Service[] = [];
 const schemas = pgSchemas('erase');
+const pgStores: string[] = [];
 afterAll(async () => {
   for (const service of services) await service.close();
   await schemas.dropAll();
+  // The vault and the directory live in schemas of their own beside the log's.
+  for (const store of pgStores) {
+    const schema = new URL(store).searchParams.get('schema')!;
+    for (const suffix of ['_vault', '_directory']) execFileSync('psql', ['--dbname', PG_BASE_URL, '-qc', `DROP SCHEMA IF EXISTS "${schema}${suffix}" CASCADE`], { stdio: 'ignore' });
+  }
 });
 
 describe('user delete (CLI) on SQLite, with servers on memory and on Redis', () => {
@@ -105,15 +114,17 @@ describe('user delete (CLI) on SQLite, with servers on memory and on Redis', () 
     expect(entries[0]!.data).toMatchObject({ username: '[erased]', passwordHash: '[erased]' });
 
     const again = await tl(['user', 'create', CAROL, '--no-password'], { store });
-    expect([again.code, again.stderr.trim()]).toEqual([1, `Error: User ${CAROL} was deleted; the username stays reserved`]);
+    expect([again.code, again.stderr.trim()]).toEqual([1, `User ${CAROL} was deleted; the username stays reserved`]);
     const list = await tl(['user', 'list', '--json'], { store });
-    expect((JSON.parse(list.stdout) as { username: string }[]).map((u) => u.username)).toEqual([DAVE]);
+    const listed = JSON.parse(list.stdout) as { results?: { username: string }[] } | { username: string }[];
+    expect((Array.isArray(listed) ? listed : listed.results!).map((u) => u.username)).toEqual([DAVE]);
   });
 });
 
 describe('DELETE /api/users/<username>/ (staff) on PostgreSQL', () => {
   it("answers 204, kills carol's keys on memory and Redis, leaves none of her hashes in pg_dump or Redis; a password change alone already erases the old hash", async () => {
     const store = schemas.url();
+    pgStores.push(store);
     const memory = await startService({ store });
     const redis = await startService({ store }, { redis: true });
     services.push(memory, redis);
