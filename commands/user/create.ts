@@ -10,7 +10,7 @@ export default class UserCreate extends BaseCommand {
   static override description =
     'The password is typed twice at a hidden prompt on a terminal, or read as one line from stdin ' +
     '(--password-stdin, or whenever stdin is not a terminal); it is never a flag value. ' +
-    'Only its scrypt hash is stored.';
+    'Only its argon2id hash is stored.';
   static override examples = [
     '<%= config.bin %> user create alice',
     'echo "$ALICE_PASSWORD" | <%= config.bin %> user create alice --password-stdin',

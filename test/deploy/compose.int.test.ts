@@ -79,7 +79,7 @@ describe.skipIf(!hasCompose)('docker-compose.yml', () => {
   });
 
   it('the insecure variant exists only as a development override, and even it publishes on 127.0.0.1 only', () => {
-    const { services } = config(['docker-compose.yml', 'docker-compose.insecure-dev.yml']);
+    const { services } = config(['docker-compose.yml', 'scripts/compose/insecure-dev.yml']);
     expect(services.kurrentdb!.environment!.KURRENTDB_INSECURE).toBe('true');
     expect(published(services.kurrentdb!)).toEqual(['127.0.0.1']);
     expect(published(services.redis!)).toEqual(['127.0.0.1']);

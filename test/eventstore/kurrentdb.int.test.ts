@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openEventStore } from '../../src/eventstore/open.js';
 import { eventStoreContract } from './contract.js';
 
-/** e.g. kurrentdb://127.0.0.1:2113?tls=false (the KurrentDB of docker-compose.insecure-dev.yml); unset in this repository's CI. */
+/** e.g. kurrentdb://127.0.0.1:2113?tls=false (the KurrentDB of scripts/compose/insecure-dev.yml); unset in this repository's CI. */
 const serverUrl = process.env.TOKENLEDGER_TEST_KURRENTDB_URL;
 
 if (serverUrl) {
