@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { auditList, auditQuery } from '../../src/app/audit/history.js';
 import { verifyLog } from '../../src/app/audit/verify.js';
 import { defaultDeps, operator, type Caller } from '../../src/app/context.js';
-import { loadUser } from '../../src/app/execute.js';
+import { execute, loadUser } from '../../src/app/execute.js';
 import { Ledger } from '../../src/app/ledger.js';
 import { login } from '../../src/app/login.js';
 import { DomainError, digestKey, userStreamId } from '../../src/domain/index.js';
@@ -176,5 +176,30 @@ describe('user delete', () => {
     await ledger.deleteUser('olduser');
     expect(await projection.lookup(digestKey(oldKey))).toBeNull();
     expect((await verifyLog(log)).ok).toBe(true);
+  });
+});
+
+describe('old scrypt hashes on a sealing log', () => {
+  it('log in, are re-hashed once (the scrypt hash becomes unreadable), the next login uses the new hash, tokens untouched', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tl-erasure-'));
+    await open();
+    // Written by tokenledger's previous hashPassword (scrypt, ln=15) for "café-wonderland".
+    const legacy = '$scrypt$ln=15,r=8,p=1$BqXfDHsirsPkd4SnfOivhA$IDhi3kCwmq+qV8v3mNfBm7Jvkf33zqkSwDmXeDJx9wE';
+    await execute(ledger.deps, 'oldhash', CLI, (now) => ({
+      type: 'RegisterUser',
+      data: { userId: 'id-oldhash', username: 'oldhash', isStaff: false, isSuperuser: false, passwordHash: legacy, now },
+    }));
+    const key = (await ledger.issueToken({ username: 'oldhash' })).key;
+    const policy = { ttlMs: 0, limit: null };
+    expect((await login(ledger.deps, HTTP('oldhash'), { username: 'oldhash', password: 'caf\u00e9-wonderland' }, policy)).ok).toBe(true);
+    const { history } = await resolveUser(log, 'oldhash');
+    const rehashed = history.filter((e) => e.type === 'UserPasswordRehashed');
+    expect(rehashed).toHaveLength(1);
+    expect((rehashed[0]!.data as { passwordHash: string }).passwordHash).toMatch(/^\$argon2id\$/);
+    expect(history[0]!.data).toMatchObject({ passwordHash: ERASED });
+    expect(bytesOf(dir)).not.toContain(legacy);
+    expect(await projection.lookup(digestKey(key))).toMatchObject({ username: 'oldhash' });
+    expect((await login(ledger.deps, HTTP('oldhash'), { username: 'oldhash', password: 'caf\u00e9-wonderland' }, policy)).ok).toBe(true);
+    expect((await resolveUser(log, 'oldhash')).history.filter((e) => e.type === 'UserPasswordRehashed')).toHaveLength(1);
   });
 });
