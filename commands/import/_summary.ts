@@ -34,7 +34,9 @@ export function describeImport(s: DrfImportSummary): string[] {
   }
   if (conflicts > 0) {
     lines.push(`${plural(conflicts, 'conflict')}: these users exist in tokenledger with other data and were skipped (--overwrite takes DRF's data):`);
-    for (const c of s.conflicts) lines.push(`  ${c.username}: ${c.differs.join(', ')} differ`);
+    for (const c of s.conflicts) {
+      lines.push(c.differs.includes('deleted') ? `  ${c.username}: deleted here; the username stays reserved` : `  ${c.username}: ${c.differs.join(', ')} differ`);
+    }
   }
   if (s.invalid.length > 0) {
     lines.push(`${plural(s.invalid.length, 'user')} skipped, not valid in tokenledger:`);

@@ -36,7 +36,8 @@ export interface DrfImportOptions {
 }
 
 /** What differs between a tokenledger user and the DRF user of the same name. */
-export type Difference = 'password' | 'staff' | 'superuser' | 'active' | 'token';
+/** What differs from DRF's data; `deleted`: the username belonged to a user deleted here, and stays reserved. */
+export type Difference = 'password' | 'staff' | 'superuser' | 'active' | 'token' | 'deleted';
 
 export interface DrfImportSummary {
   source: string;
@@ -111,7 +112,9 @@ function plan(
   hash: string | null,
   overwrite: boolean,
 ): { outcome: Outcome; differs: Difference[]; overwrite: ImportedUser['overwrite'] } {
-  if (!state.exists) return { outcome: 'created', differs: [], overwrite: null };
+  // A deleted user's username stays reserved (no new user inherits an erased user's trail): never
+  // revived, not even with --overwrite.
+  if (!state.exists) return state.deleted ? { outcome: 'conflict', differs: ['deleted'], overwrite: null } : { outcome: 'created', differs: [], overwrite: null };
   const differs = differences(state, history, user, hash);
   if (differs.length === 0) return { outcome: 'unchanged', differs, overwrite: null };
   if (!overwrite) return { outcome: 'conflict', differs, overwrite: null };

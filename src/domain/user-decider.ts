@@ -272,6 +272,8 @@ function importedToken(token: NonNullable<ImportedUser['token']>): LedgerEvent {
  */
 function decideImport(data: ImportedUser & { now: string }, state: UserState): LedgerEvent[] {
   const { userId, username, active, isStaff, isSuperuser, passwordHash, joinedAt, token, overwrite, now } = data;
+  // A deleted user's username stays reserved: an import never revives it.
+  if (!state.exists && state.deleted) return [];
   if (!state.exists) {
     return [
       { type: 'UserRegistered', data: { userId, username, isStaff, isSuperuser, passwordHash, at: joinedAt } },

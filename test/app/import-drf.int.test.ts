@@ -54,6 +54,20 @@ describe('importDrf', () => {
     expect(await t.store.headPosition()).toBe(head);
   });
 
+  it('a deleted user\'s username stays reserved: a conflict (deleted) on every run, also with --overwrite, and nothing appended', async () => {
+    await t.ledger.importDrf(drf);
+    await t.ledger.deleteUser('alice');
+    const head = await t.store.headPosition();
+    for (const overwrite of [false, true, false]) {
+      const again = await t.ledger.importDrf(drf, { overwrite });
+      expect(again.conflicts).toContainEqual({ username: 'alice', differs: ['deleted'] });
+      expect(again.created).toBe(0);
+      expect(again.events).toBe(0);
+    }
+    expect(await t.store.headPosition()).toBe(head);
+    expect(await loadUser(t.ledger.deps, 'alice')).toMatchObject({ exists: false, deleted: true });
+  });
+
   it('a user who exists with other data is a conflict: reported by field, skipped; --overwrite brings them to DRF\'s data', async () => {
     await t.ledger.registerUser({ username: 'alice', password: 'tokenledger-own-pw', isStaff: true });
     const native = await t.ledger.issueToken({ username: 'alice', name: 'ci' });
