@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { USER_STREAM_PREFIX, userStreamId } from '../../domain/events.js';
-import type { AppendResult, EventStore, ExpectedState, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../port.js';
+import type { AppendResult, EventStore, ExpectedState, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, WriteFailure } from '../port.js';
 import type { Vault, VaultKey } from './port.js';
 import { ERASED, keyIdOf, seal, unseal } from './seal.js';
 
@@ -53,6 +53,7 @@ function collectKeyIds(record: unknown, into: Set<string>): void {
  */
 export class SealedLog implements EventStore {
   readonly subscribe?: (onAppend: () => void) => () => void;
+  readonly lastWriteFailure?: () => WriteFailure | null;
   private pepperValue: Buffer | null = null;
 
   constructor(
@@ -60,6 +61,7 @@ export class SealedLog implements EventStore {
     readonly vault: Vault,
   ) {
     if (sealed.subscribe) this.subscribe = sealed.subscribe.bind(sealed);
+    if (sealed.lastWriteFailure) this.lastWriteFailure = sealed.lastWriteFailure.bind(sealed);
   }
 
   append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult> {
