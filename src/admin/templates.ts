@@ -150,6 +150,7 @@ const user = `<% layout('@layout') %>
   </fieldset>
   <p><button type="submit">Save</button></p>
 </form>
+<p><a class="button danger" href="/admin/users/<%= encodeURIComponent(it.user.username) %>/delete/">Delete user</a></p>
 </section>
 <section class="card">
 <h2>Tokens</h2>

@@ -66,7 +66,7 @@ async function userPage(console: Console, ctx: Context, user: PresentUser, error
   );
 }
 
-/** Users: add (two steps, as Django's UserAdmin), the user's page with its switches, tokens and history, and the password form. */
+/** Users: add (two steps, as Django's UserAdmin), the user's page with its switches, tokens and history, delete (behind a confirmation page), and the password form. */
 export function userPages(console: Console): void {
   const { deps } = console;
 
@@ -118,6 +118,27 @@ export function userPages(console: Console): void {
     if (Object.keys(flags).length > 0) await ledger.setUserFlags(user.username, flags);
     setFlash(ctx, { level: 'success', message: `The user “${user.username}” was changed successfully.` });
     throw new Redirect(userPath(user.username));
+  });
+
+  // Delete: behind a confirmation page, as rotate and revoke. The privilege rules (src/app) decide; a refusal is the 403 page.
+  console.get('/admin/users/:username/delete/', async (ctx) => {
+    const user = await presentUser(console, ctx.params.username as string);
+    page(ctx, '@confirm', {
+      title: 'Delete user',
+      breadcrumbs: [{ label: 'Users', href: '/admin/users/' }, { label: user.username, href: userPath(user.username) }, { label: 'Delete user' }],
+      question: `Delete user ${user.username}? Every token of the user stops working at once; the user's personal data (password hash, token descriptions, revoke reasons, addresses) is erased; the username stays reserved and cannot be registered again. This cannot be undone.`,
+      action: `${userPath(user.username)}delete/`,
+      fields: [],
+      submit: 'Yes, delete',
+      cancel: userPath(user.username),
+    });
+  });
+
+  console.post('/admin/users/:username/delete/', async (ctx, session) => {
+    const user = await presentUser(console, ctx.params.username as string);
+    await ledgerFor(deps, ctx, session).deleteUser(user.username);
+    setFlash(ctx, { level: 'success', message: `The user “${user.username}” was deleted.` });
+    throw new Redirect('/admin/users/');
   });
 
   const passwordForm = (ctx: Context, user: PresentUser, session: Session, errors: string[] = [], status = 200) =>
