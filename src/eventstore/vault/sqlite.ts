@@ -17,6 +17,8 @@ const SCHEMA_VERSION = 1;
 export class SqliteVault implements Vault {
   private readonly db: Database.Database;
   readonly where: string;
+  /** Writes waiting for the next group commit (see `write`). */
+  private pending: { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
 
   constructor(readonly path: string) {
     this.where = `SQLite file ${path}`;
@@ -80,9 +82,8 @@ export class SqliteVault implements Vault {
       this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'user'").get(streamId) as { key_id: string; secret: Buffer } | undefined;
     let row = select();
     if (!row && create) {
-      this.db
-        .prepare("INSERT OR IGNORE INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'user', ?, ?, ?)")
-        .run(newKeyId('user'), streamId, create.username, newSecret(), new Date().toISOString());
+      const insert = this.db.prepare("INSERT OR IGNORE INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'user', ?, ?, ?)");
+      await this.write(() => insert.run(newKeyId('user'), streamId, create.username, newSecret(), new Date().toISOString()));
       row = select();
     }
     return row ? { keyId: row.key_id, secret: row.secret } : null;
@@ -111,18 +112,50 @@ export class SqliteVault implements Vault {
   async newPasswordKey(streamId: string): Promise<VaultKey> {
     const keyId = newKeyId('password');
     const secret = newSecret();
-    this.db
-      .prepare("INSERT INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'password', NULL, ?, ?)")
-      .run(keyId, streamId, secret, new Date().toISOString());
+    const insert = this.db.prepare("INSERT INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'password', NULL, ?, ?)");
+    await this.write(() => insert.run(keyId, streamId, secret, new Date().toISOString()));
     return { keyId, secret };
   }
 
   async shred(streamId: string, what: { all: true } | { passwordsExcept: string | null }): Promise<number> {
-    const info =
+    const info = await this.write(() =>
       'all' in what
         ? this.db.prepare('DELETE FROM keys WHERE stream_id = ?').run(streamId)
-        : this.db.prepare("DELETE FROM keys WHERE stream_id = ? AND kind = 'password' AND key_id IS NOT ?").run(streamId, what.passwordsExcept);
+        : this.db.prepare("DELETE FROM keys WHERE stream_id = ? AND kind = 'password' AND key_id IS NOT ?").run(streamId, what.passwordsExcept),
+    );
     return info.changes;
+  }
+
+  /**
+   * Group commit: the writes asked for in one turn of the event loop (an import's many users, a
+   * server's concurrent logins) share one durable transaction, resolved only once it is committed,
+   * so a key is on disk before any event sealed with it is appended. A failing batch is retried one
+   * write per transaction, so one bad write fails alone.
+   */
+  private write<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    let results: unknown[];
+    try {
+      results = this.db.transaction(() => batch.map((w) => w.run()))();
+    } catch {
+      for (const w of batch) {
+        try {
+          w.resolve(this.db.transaction(w.run)());
+        } catch (error) {
+          w.reject(error);
+        }
+      }
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i]));
   }
 
   async close(): Promise<void> {
