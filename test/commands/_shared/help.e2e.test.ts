@@ -12,6 +12,8 @@ describe('tokenledger --help', () => {
       ['createsuperuser', 'tokenledger user create'],
       ['[authtoken]'],
       ['drf_create_token', 'tokenledger drf_create_token (token create)'],
+      ['[rest_framework]'],
+      ['generateschema', 'tokenledger generateschema'],
     ]);
     // The usual root help is still all there.
     for (const heading of ['USAGE', 'TOPICS', 'COMMANDS']) expect(stdout).toContain(heading);
