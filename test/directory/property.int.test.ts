@@ -1,21 +1,30 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Ledger } from '../../src/app/ledger.js';
+import { defaultDeps } from '../../src/app/context.js';
+import { Ledger } from '../../src/app/ledger.js';
 import { tokenView } from '../../src/app/tokens.js';
 import { openDirectoryStore } from '../../src/directory/open.js';
-import type { DirectoryStore, DirectoryToken, DirectoryUser, TokenQuery, UserQuery } from '../../src/directory/port.js';
+import type { DirectoryCounts, DirectoryStore, DirectoryToken, DirectoryUser, TokenQuery, UserQuery } from '../../src/directory/port.js';
 import { DirectoryProjector } from '../../src/directory/projector.js';
 import { evolve, initialState, ledgerEventOf, type LedgerEvent, type UserState } from '../../src/domain/index.js';
 import type { EventStore } from '../../src/eventstore/port.js';
-import { tempLedger } from '../app/ledger-fixture.js';
+import { openLog } from '../../src/eventstore/vault/open.js';
+import { TEST_ACTOR, tempLedger } from '../app/ledger-fixture.js';
 import { pgSchemas } from '../eventstore/postgres-fixture.js';
 
 /**
  * The directory against the test's own reference: the domain's `evolve` folded over the whole log
  * gives every user and their tokens not revoked; a token that leaves a user's state is revoked at
- * that event. For random histories, on real SQLite and PostgreSQL:
+ * that event; a deleted user is gone (no user row, no token row, live or revoked). For random
+ * histories with user deletes, on a sealing log (log + vault as the app opens them) and real
+ * SQLite and PostgreSQL directories:
  * - the directory built incrementally (random batch sizes) equals the directory rebuilt from scratch;
- * - every list query (random filters, random page sizes) equals the reference's answer, page by page;
+ * - every list query (random filters, random page sizes) equals the reference's answer, page by page,
+ *   and the counts equal the reference's;
+ * - a deleted user's name and token descriptions are nowhere in the directory;
  * - paging while new users and tokens are inserted between pages skips and repeats no row.
  */
 const schemas = pgSchemas('dirprop');
@@ -35,7 +44,8 @@ type Cmd =
   | { kind: 'revoke'; user: string; name: string }
   | { kind: 'revokeAll'; user: string }
   | { kind: 'deactivate' | 'activate'; user: string }
-  | { kind: 'flags'; user: string; staff: boolean };
+  | { kind: 'flags'; user: string; staff: boolean }
+  | { kind: 'delete'; user: string };
 
 const user = fc.constantFrom(...VALID_USERS);
 const name = fc.constantFrom(...NAMES);
@@ -57,6 +67,7 @@ const command: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('revokeAll' as const), user }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('deactivate' as const, 'activate' as const), user }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('flags' as const), user, staff: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), user }) },
 );
 const step = fc.constantFrom(0, 1_000, 5 * MIN, 40 * MIN);
 
@@ -67,7 +78,7 @@ async function run(ledger: Ledger, cmd: Cmd): Promise<void> {
         await ledger.registerUser({ username: cmd.user, password: null, isStaff: cmd.staff });
         return;
       case 'issue':
-        await ledger.issueToken({ username: cmd.user, name: cmd.name, reset: cmd.reset, expiresIn: cmd.expiresIn, scopes: cmd.scopes });
+        await ledger.issueToken({ username: cmd.user, name: cmd.name, reset: cmd.reset, expiresIn: cmd.expiresIn, scopes: cmd.scopes, description: descOf(cmd.user) });
         return;
       case 'rotate':
         await ledger.rotateToken({ username: cmd.user, name: cmd.name, grace: cmd.grace });
@@ -87,10 +98,34 @@ async function run(ledger: Ledger, cmd: Cmd): Promise<void> {
       case 'flags':
         await ledger.setUserFlags(cmd.user, { isStaff: cmd.staff });
         return;
+      case 'delete':
+        await ledger.deleteUser(cmd.user);
+        return;
     }
   } catch (error) {
     if ((error as { name?: string }).name !== 'DomainError') throw error;
   }
+}
+
+const descOf = (user: string) => `desc-of-${user}`;
+
+/** A ledger on a sealing log (SQLite temp file + its SQLite vault beside it, as openLog opens them), with a hand-moved clock. */
+async function sealedLedger(start = Date.UTC(2030, 0, 1)) {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-dirprop-'));
+  const store = await openLog({ store: `sqlite:${join(dir, 'events.db')}` });
+  let nowMs = start;
+  const ledger = new Ledger({ ...defaultDeps(store), clock: () => new Date(nowMs) }, TEST_ACTOR);
+  return {
+    ledger,
+    store,
+    now: () => new Date(nowMs),
+    advance: (ms: number) => void (nowMs += ms),
+    async dispose() {
+      await ledger.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 interface RefToken extends Omit<DirectoryToken, 'status'> {}
@@ -104,7 +139,10 @@ async function referenceOf(store: EventStore): Promise<{ users: DirectoryUser[];
     if (event === null) continue;
     const before = states.get(recorded.streamId) ?? initialState();
     const after = evolve(before, event);
-    if (before.exists) {
+    if (event.type === 'UserDeleted') {
+      // Erased: the user and every token they ever had (revoked ones too) are gone.
+      for (const key of [...revoked.keys()]) if (key.startsWith(`${recorded.streamId} `)) revoked.delete(key);
+    } else if (before.exists) {
       const live = new Set(after.exists ? Object.values(after.tokens).map((t) => t.tokenId) : []);
       for (const token of Object.values(before.tokens)) {
         if (live.has(token.tokenId)) continue;
@@ -126,6 +164,22 @@ async function referenceOf(store: EventStore): Promise<{ users: DirectoryUser[];
   users.sort((a, b) => cmp(a.username, b.username));
   tokens.sort((a, b) => cmp(a.username, b.username) || cmp(a.createdAt, b.createdAt) || cmp(a.tokenId, b.tokenId));
   return { users, tokens };
+}
+
+function refCounts(users: DirectoryUser[], tokens: RefToken[], now: string, withinMs: number): DirectoryCounts {
+  const within = new Date(Date.parse(now) + withinMs).toISOString();
+  const open = tokens.filter((t) => t.revokedAt === null);
+  const live = open.filter((t) => t.expiresAt === null || t.expiresAt > now);
+  return {
+    users: { total: users.length, active: users.filter((u) => u.active).length, staff: users.filter((u) => u.isStaff).length },
+    tokens: {
+      live: live.length,
+      grace: live.filter((t) => t.graceUntil !== null && t.graceUntil > now).length,
+      expired: open.length - live.length,
+      revoked: tokens.length - open.length,
+      expiring: live.filter((t) => t.expiresAt !== null && t.expiresAt <= within).length,
+    },
+  };
 }
 
 function statusAt(t: RefToken, now: string): DirectoryToken['status'] {
@@ -215,18 +269,20 @@ const kinds: [string, () => string][] = [
 ];
 
 describe.each(kinds)('directory == reference fold, on %s', (_kind, url) => {
-  it('incremental == rebuild; every list query == the reference, across pages', async () => {
+  it('histories with deletes: incremental == rebuild; every list query and the counts == the reference, across pages; the erased leave no name', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.tuple(step, command), { minLength: 5, maxLength: 30, size: 'max' }).map((rest): [number, Cmd][] => [
           // Three users from the start, so most commands reach the token rules.
           ...['alice', 'Al_ice', 'bob'].map((u, i): [number, Cmd] => [0, { kind: 'register', user: u, staff: i === 1, password: false }]),
+          // Two of them with a token, so deletes often erase tokens (live or revoked later) too.
+          ...['alice', 'bob'].map((u): [number, Cmd] => [0, { kind: 'issue', user: u, name: 'default', reset: false, expiresIn: null, scopes: [] }]),
           ...rest,
         ]),
         fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }),
         fc.array(fc.tuple(userQuery, tokenQuery, fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, 20 * MIN, 30 * MIN, 3 * 3_600_000, 4 * 3_600_000, 7 * 86_400_000 + 30 * MIN, 8 * 86_400_000)), { minLength: 3, maxLength: 6 }),
         async (history, batchSizes, queries) => {
-          const fixture = tempLedger();
+          const fixture = await sealedLedger();
           const directory: DirectoryStore = await openDirectoryStore(url());
           try {
             for (const [ms, cmd] of history) {
@@ -246,12 +302,23 @@ describe.each(kinds)('directory == reference fold, on %s', (_kind, url) => {
             expect(incremental.users.map(({ streamId: _s, ...u }) => u)).toEqual(reference.users);
             expect(incremental.tokens.map(({ streamId: _s, digest: _d, previousDigest: _p, revokeReason: _r, ...t }) => t)).toEqual(reference.tokens);
 
+            // The erased users' rows hold no username (nor its search key) and no token description.
+            const deleted = new Set<string>();
+            for (const [, cmd] of history) if (cmd.kind === 'delete') deleted.add(cmd.user);
+            for (const u of reference.users) deleted.delete(u.username);
+            const text = JSON.stringify(incremental, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+            for (const gone of deleted) {
+              for (const secret of [gone, gone.toLowerCase(), descOf(gone)]) expect(text, gone).not.toContain(`"${secret}"`);
+            }
+
             for (const [uq, tq, limit, ahead] of queries) {
               const now = new Date(fixture.now().getTime() + ahead).toISOString();
               const users = await allPages((cursor) => directory.listUsers({ ...uq, now, limit, cursor }));
               expect(users, JSON.stringify(uq)).toEqual(refUsers(reference.users, reference.tokens, { ...uq, now }));
               const tokens = await allPages((cursor) => directory.listTokens({ ...tq, now, limit, cursor }));
               expect(tokens, JSON.stringify(tq)).toEqual(refTokens(reference.tokens, { ...tq, now }));
+              const withinMs = tq.withinMs ?? 7 * 86_400_000;
+              expect(await directory.counts(now, withinMs), now).toEqual(refCounts(reference.users, reference.tokens, now, withinMs));
             }
 
             await new DirectoryProjector(fixture.store, directory).rebuild();
@@ -262,7 +329,7 @@ describe.each(kinds)('directory == reference fold, on %s', (_kind, url) => {
           }
         },
       ),
-      { numRuns: 12 },
+      { numRuns: 20 },
     );
   });
 
