@@ -151,6 +151,9 @@ export function tokensQuery(d: Dialect, query: TokenQuery & { now: string }): Bu
   if (keyPrefix !== undefined && keyPrefix !== '') {
     where.push("t.key_prefix LIKE ? ESCAPE '\\'");
     params.push(`${likeEscaped(keyPrefix)}%`);
+    // SQLite's LIKE ignores ASCII case and key prefixes are case-sensitive: the exact prefix too.
+    where.push(`substr(t.key_prefix, 1, ${[...keyPrefix].length}) = ?`);
+    params.push(keyPrefix);
   }
   const scope = text('scope', query.scope);
   if (scope !== undefined) {
