@@ -124,9 +124,12 @@ export async function openLedger(
   const projection = readYourWrites(settings, store, options.projection);
   // A server's directory follows the log with its own projector; a command opens it on first use.
   const directory = options.directory ? followingDirectory(options.directory) : lazyDirectory(settings, store);
+  // Both read models are waited for even when one fails, so that the other already shows the
+  // change when the caller hears of the failure (a key issued while Redis refuses writes is listed).
   const afterAppend = async (position: bigint) => {
-    await projection.afterAppend(position);
-    await directory.afterAppend(position);
+    const [lookups, lists] = await Promise.allSettled([projection.afterAppend(position), directory.afterAppend(position)]);
+    if (lookups.status === 'rejected') throw lookups.reason;
+    if (lists.status === 'rejected') throw lists.reason;
   };
   const deps = { ...defaultDeps(store, settings.tokenPrefix), afterAppend };
   return new Ledger(deps, options.actor, [projection, directory], directory);
