@@ -13,9 +13,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Two files at a time even on two cores (vitest's default there is one): most files wait on
-    // servers and child processes, so the whole suite takes about a third of its serial time.
-    maxWorkers: 2,
     projects: [tier('unit', false), tier('int', true), tier('e2e', true)],
   },
 });
