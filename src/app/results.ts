@@ -34,17 +34,8 @@ export interface IssuedToken {
   token: TokenView;
 }
 
-/** What may be shown of a user: never the password hash. */
-export interface UserView {
-  userId: string;
-  username: string;
-  active: boolean;
-  isStaff: boolean;
-  isSuperuser: boolean;
-  hasPassword: boolean;
-  createdAt: string;
-  tokens: number;
-}
+/** What may be shown of a user (never the password hash): the directory's row, one shape for every reader. */
+export type { DirectoryUser as UserView } from '../directory/port.js';
 
 /** A token as lists show it: its view, its status at the list's time, and when it was revoked. */
 export type { DirectoryToken as ListedToken } from '../directory/port.js';
