@@ -24,10 +24,10 @@ export function freshStore(): { dir: string; path: string; url: string } {
 
 /** Runs `tokenledger <args>` as a real process (the built CLI), feeding `input` on stdin. */
 export function tl(args: string[], options: { store: string; input?: string; env?: Record<string, string> }): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TOKENLEDGER_STORE: options.store, ...options.env };
-  // Whatever projection the developer's shell points at stays out of the test.
-  delete env.TOKENLEDGER_REDIS_URL;
-  delete env.REDIS_URL;
+  // Whatever projection the developer's shell points at stays out of the test; the test's own
+  // (options.env) goes in.
+  const { TOKENLEDGER_REDIS_URL: _shellRedis, REDIS_URL: _shellRedisUrl, ...shell } = process.env;
+  const env: NodeJS.ProcessEnv = { ...shell, TOKENLEDGER_STORE: options.store, ...options.env };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
