@@ -1,6 +1,7 @@
 import { ConfigError, type Settings } from '../config.js';
 import { openDirectory } from '../directory/open.js';
 import { openEventStore } from '../eventstore/open.js';
+import { openLog } from '../eventstore/vault/index.js';
 import { guarded } from './directory.js';
 import { openProjection } from '../projection/open.js';
 import { rebuildProjection, type RebuildProgress } from '../projection/rebuild.js';
@@ -160,7 +161,8 @@ export interface DirectoryRebuildSummary {
  * transaction (readers see the old directory until it commits), then what was appended meanwhile.
  */
 export async function rebuildDirectory(settings: Settings, onProgress?: (progress: RebuildProgress) => void): Promise<DirectoryRebuildSummary> {
-  const events = await openEventStore(settings.store);
+  // The sealing log, as every reader but `audit verify` sees it: the directory keeps names, not ciphertext.
+  const events = await openLog(settings);
   try {
     const runtime = await guarded(openDirectory(settings, events));
     try {

@@ -79,6 +79,21 @@ describe('tokenledger projection', () => {
     );
   });
 
+  it('rebuild folds the log as the directory projector reads it (sealed fields opened): lists show names, not ciphertext', async () => {
+    const env = { ...memoryEnv, TOKENLEDGER_STORE: `sqlite:${join(dir, 'sealed.db')}` };
+    expect((await cli(['user', 'create', 'dora', '--no-password'], env)).code).toBe(0);
+    expect((await cli(['token', 'create', 'dora', '--name', 'ci', '--description', 'dora-ci-runner'], env)).code).toBe(0);
+    const before = [(await cli(['user', 'list'], env)).stdout, (await cli(['token', 'list', 'dora'], env)).stdout];
+    expect(before[1]).toContain('ci');
+
+    const rebuilt = await cli(['projection', 'rebuild'], env);
+    expect(rebuilt.code).toBe(0);
+    const after = [(await cli(['user', 'list'], env)).stdout, (await cli(['token', 'list', 'dora'], env)).stdout];
+    expect(after).toEqual(before);
+    expect(after[0]).toMatch(/^dora\s/m);
+    expect(after.join('\n')).not.toContain('sealed:');
+  });
+
   it('exits 3 with one line, no stack, when Redis is unreachable', async () => {
     const result = await cli(['projection', 'status'], { ...base, TOKENLEDGER_REDIS_URL: 'redis://127.0.0.1:1' });
     expect(result.code).toBe(3);
