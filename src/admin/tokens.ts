@@ -82,19 +82,31 @@ export function tokenPages(console: Console): void {
 
   const confirmPage = (ctx: Context, data: Record<string, unknown>, status = 200) => page(ctx, '@confirm', { fields: [], ...data }, status);
 
-  console.get('/admin/users/:username/tokens/:name/rotate/', async (ctx) => {
-    const user = await presentUser(console, ctx.params.username as string);
-    const name = ctx.params.name as string;
-    if (!user.tokens[name]) throw new PageError(404, 'Not found', `User “${user.username}” has no token “${name}”.`);
-    confirmPage(ctx, {
-      title: 'Rotate token',
-      breadcrumbs: [{ label: 'Users', href: '/admin/users/' }, { label: user.username, href: userPath(user.username) }, { label: 'Rotate token' }],
-      question: `Rotate token “${name}” of ${user.username}? A new key replaces the current one; the new key is shown once.`,
-      action: `${tokenPath(user.username, name)}rotate/`,
-      fields: [{ name: 'grace', label: 'Grace period', value: '', help: 'How long the current key keeps working (for example 1h or 7d); empty: it stops at once.' }],
-      submit: 'Yes, rotate',
-      cancel: userPath(user.username),
+  /** The confirmation page of an action on one token (rotate, revoke): 404 for a token the user does not have. */
+  const confirmTokenAction = (
+    action: 'rotate' | 'revoke',
+    text: { title: string; question: (name: string, username: string) => string; field: { name: string; label: string; help: string }; submit: string },
+  ) =>
+    console.get(`/admin/users/:username/tokens/:name/${action}/`, async (ctx) => {
+      const user = await presentUser(console, ctx.params.username as string);
+      const name = ctx.params.name as string;
+      if (!user.tokens[name]) throw new PageError(404, 'Not found', `User “${user.username}” has no token “${name}”.`);
+      confirmPage(ctx, {
+        title: text.title,
+        breadcrumbs: [{ label: 'Users', href: '/admin/users/' }, { label: user.username, href: userPath(user.username) }, { label: text.title }],
+        question: text.question(name, user.username),
+        action: `${tokenPath(user.username, name)}${action}/`,
+        fields: [{ ...text.field, value: '' }],
+        submit: text.submit,
+        cancel: userPath(user.username),
+      });
     });
+
+  confirmTokenAction('rotate', {
+    title: 'Rotate token',
+    question: (name, username) => `Rotate token “${name}” of ${username}? A new key replaces the current one; the new key is shown once.`,
+    field: { name: 'grace', label: 'Grace period', help: 'How long the current key keeps working (for example 1h or 7d); empty: it stops at once.' },
+    submit: 'Yes, rotate',
   });
 
   console.post('/admin/users/:username/tokens/:name/rotate/', async (ctx, session, form) => {
@@ -105,19 +117,11 @@ export function tokenPages(console: Console): void {
     keyOnce(ctx, 'Token rotated', issued);
   });
 
-  console.get('/admin/users/:username/tokens/:name/revoke/', async (ctx) => {
-    const user = await presentUser(console, ctx.params.username as string);
-    const name = ctx.params.name as string;
-    if (!user.tokens[name]) throw new PageError(404, 'Not found', `User “${user.username}” has no token “${name}”.`);
-    confirmPage(ctx, {
-      title: 'Revoke token',
-      breadcrumbs: [{ label: 'Users', href: '/admin/users/' }, { label: user.username, href: userPath(user.username) }, { label: 'Revoke token' }],
-      question: `Revoke token “${name}” of ${user.username}? Its key stops working at once; this cannot be undone.`,
-      action: `${tokenPath(user.username, name)}revoke/`,
-      fields: [{ name: 'reason', label: 'Reason', value: '', help: 'Kept in the log with the revocation.' }],
-      submit: 'Yes, revoke',
-      cancel: userPath(user.username),
-    });
+  confirmTokenAction('revoke', {
+    title: 'Revoke token',
+    question: (name, username) => `Revoke token “${name}” of ${username}? Its key stops working at once; this cannot be undone.`,
+    field: { name: 'reason', label: 'Reason', help: 'Kept in the log with the revocation.' },
+    submit: 'Yes, revoke',
   });
 
   console.post('/admin/users/:username/tokens/:name/revoke/', async (ctx, session, form) => {
