@@ -2,17 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
+import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenRecord } from '../../src/domain/record.js';
 import { digestKey, generateKey } from '../../src/domain/token-format.js';
 import { tokenAuth as expressAuth } from '../../src/express/index.js';
 import { tokenAuth as fastifyAuth } from '../../src/fastify/index.js';
-import type { AuthResult } from '../../src/koa/index.js';
+import { tokenAuth as koaAuth, type AuthResult, type TokenAuthState } from '../../src/koa/index.js';
 import { ProjectionUnavailableError } from '../../src/projection/port.js';
-import { get, type Listening } from '../koa/http.js';
+import { get, listen, type Listening } from '../koa/http.js';
 
-// test/koa/token-auth.unit.test.ts's cases for the Express and Fastify adapters, over real HTTP:
-// what they put on the request, and what they do around the rest of the chain.
+// Each adapter's own behaviour around the rest of the chain, over real HTTP: what it puts on the
+// request (ctx.state for Koa), and what it does with what follows it. The DRF table against real
+// projection stores, for all three, is test/koa/drf-compat.int.test.ts.
 const key = generateKey('tl', 'tl', (n) => randomBytes(n));
 const scopedKey = generateKey('tl', 'tl', (n) => randomBytes(n));
 const downKey = generateKey('tl', 'tl', (n) => randomBytes(n));
@@ -45,6 +47,20 @@ const optionsOf = {
   required: { projection, clock, onResult: (r: AuthResult) => results.push(r), retryAfterSeconds: 7 },
   writer: { projection, clock, scopes: ['tokens:write'] },
 };
+
+function koaServer(): Promise<Listening> {
+  const app = new Koa<TokenAuthState>();
+  const [optional, required, writer] = [koaAuth(optionsOf.optional), koaAuth(optionsOf.required), koaAuth(optionsOf.writer)];
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/open') return optional(ctx, async () => void (ctx.body = { user: ctx.state.user ?? null }));
+    if (ctx.path === '/write') return writer(ctx, async () => void (ctx.body = { ok: true }));
+    if (ctx.path === '/boom') return required(ctx, async () => Promise.reject(new Error('downstream secret detail')));
+    return required(ctx, next);
+  });
+  app.use((ctx) => void (ctx.body = { user: ctx.state.user, auth: ctx.state.auth }));
+  app.silent = true;
+  return listen(app);
+}
 
 async function expressServer(): Promise<Listening> {
   const app = express();
@@ -81,6 +97,7 @@ async function fastifyServer(): Promise<Listening> {
 }
 
 describe.each([
+  ['koa', koaServer],
   ['express', expressServer],
   ['fastify', fastifyServer],
 ])('%s adapter around the rest of the chain', (_name, start) => {
