@@ -79,6 +79,10 @@ export class RedisProjectionStore implements ProjectionStore {
       names[1] = this.prefix + keys.checkpoint(gen);
       const recordPrefix = this.prefix + keys.record(gen, '');
       for (let i = 0; i < digests.length; i++) names[i + 2] = recordPrefix + digests[i]!;
+      // The floor is what this process had seen when the MGET went out: an apply of ours that
+      // returns while the MGET is in flight may have run in Redis after it, and its reply can be
+      // handled first (two sockets), so the MGET's older checkpoint is no sign of a stale Redis.
+      const floor = this.seen;
       let reply: (Buffer | null)[];
       try {
         // Our own Command rather than redis.mget: values come back as bytes (most are compared
@@ -100,8 +104,8 @@ export class RedisProjectionStore implements ProjectionStore {
         continue;
       }
       const checkpoint = reply[1] == null ? 0 : Number(reply[1].toString('latin1'));
-      if (checkpoint < this.seen) throw this.behind(checkpoint);
-      this.seen = checkpoint;
+      if (checkpoint < floor) throw this.behind(checkpoint, floor);
+      if (checkpoint > this.seen) this.seen = checkpoint;
       const answers = new Array<BatchAnswer>(digests.length);
       for (let i = 0; i < answers.length; i++) answers[i] = this.decoded.decode(digests[i]!, reply[i + 2] ?? null);
       return answers;
@@ -188,9 +192,9 @@ export class RedisProjectionStore implements ProjectionStore {
     return this.writer.get(keys.live);
   }
 
-  private behind(checkpoint: number): ProjectionUnavailableError {
+  private behind(checkpoint: number, seen: number): ProjectionUnavailableError {
     return new ProjectionUnavailableError(
-      `TOKENLEDGER_REDIS_URL: the projection in Redis at ${this.target} is at position ${checkpoint}, behind ${this.seen} where this ` +
+      `TOKENLEDGER_REDIS_URL: the projection in Redis at ${this.target} is at position ${checkpoint}, behind ${seen} where this ` +
         'server saw it (restored from an older snapshot, or a failover to a lagging replica): keys are refused until a projector has caught up',
     );
   }
