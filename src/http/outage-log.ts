@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ErrorSummary } from './logging.js';
 
 interface Outage {
   since: number;
@@ -33,8 +34,9 @@ export class OutageLog {
       return;
     }
     this.down.set(source, { since: this.clock(), failures: 1 });
-    const err = error instanceof Error ? { type: error.name, message: error.message.split('\n', 1)[0] } : { type: typeof error };
-    this.logger.warn({ source, err }, `${source} failing; logged again when it recovers`);
+    // A summary (type, first line, code), not a plain object: the logger's `err` serialiser
+    // would take a plain object for a thrown non-Error and show none of it.
+    this.logger.warn({ source, err: new ErrorSummary(error) }, `${source} failing; logged again when it recovers`);
   }
 
   recovered(source: string): void {

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ExecutedBehindError, KeyIssuedBehindError } from '../../src/app/behind.js';
-import { createLogger, safeError } from '../../src/http/logging.js';
+import { createLogger, ErrorSummary, safeError } from '../../src/http/logging.js';
+import { OutageLog } from '../../src/http/outage-log.js';
 import { ProjectionUnavailableError } from '../../src/projection/port.js';
 
 const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA';
@@ -46,6 +47,36 @@ describe('errors in the log: an allow-list, and redaction as the second lock', (
     expect(Object.keys(shown).sort()).toEqual(['cause', 'code', 'message', 'stack', 'type']);
     expect(shown.cause).toEqual({ type: 'Error', message: 'inner' });
     expect(JSON.stringify(shown)).not.toContain(HASH);
+  });
+
+  it('a thrown value that is not an Error is described (type, class, message, code, field names), its values are not copied', () => {
+    expect(safeError('socket hang up')).toEqual({ type: 'string', message: '(string thrown, not an Error) socket hang up' });
+    expect(safeError(undefined)).toEqual({ type: 'undefined', message: '(undefined thrown, not an Error)' });
+    expect(safeError(null)).toEqual({ type: 'null', message: '(null thrown, not an Error)' });
+    expect(safeError(42)).toEqual({ type: 'number', message: '(number thrown, not an Error) 42' });
+    expect(safeError('x'.repeat(5_000)).message).toHaveLength('(string thrown, not an Error) '.length + 200);
+    class Reply {
+      constructor(readonly code: string, readonly message: string, readonly passwordHash: string) {}
+    }
+    const shown = safeError(new Reply('ECONNRESET', 'the peer went away', HASH));
+    expect(shown).toEqual({ type: 'object', class: 'Reply', message: '(Reply thrown, not an Error) the peer went away', code: 'ECONNRESET', fields: ['passwordHash'] });
+    expect(safeError({ name: 'AbortError', message: 'aborted', key: KEY })).toEqual({ type: 'object', class: 'Object', message: '(Object thrown, not an Error) AbortError: aborted', fields: ['key'] });
+    expect(JSON.stringify(safeError(Object.create(null)))).toContain('null prototype');
+    // An Error's cause that is not an Error is described too.
+    expect(safeError(new Error('outer', { cause: 'inner text' })).cause).toEqual({ type: 'string', message: '(string thrown, not an Error) inner text' });
+  });
+
+  it('an outage line shows the failing error\'s type and first line (it read "(not an Error)" for every error)', () => {
+    const text = logged((logger) => {
+      const outage = new OutageLog(logger);
+      outage.failed('projection lookup', new ProjectionUnavailableError('TOKENLEDGER_REDIS_URL: behind\nsecond line'));
+      outage.failed('request', 'a string');
+    });
+    const [lookup, request] = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { err: Record<string, unknown> });
+    expect(lookup!.err).toEqual({ type: 'ProjectionUnavailableError', message: 'TOKENLEDGER_REDIS_URL: behind', code: 'unavailable' });
+    expect(request!.err).toEqual({ type: 'string', message: '(string thrown, not an Error) a string' });
+    expect(text).not.toContain('"stack"');
+    expect({ ...new ErrorSummary(Object.assign(new Error('x'), { code: 'E1' })) }).toEqual({ type: 'Error', message: 'x', code: 'E1' });
   });
 
   it('a logged error with secrets in any field leaves none in the line', () => {
