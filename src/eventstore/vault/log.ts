@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { USER_STREAM_PREFIX, userStreamId } from '../../domain/events.js';
 import type { AppendResult, EventStore, ExpectedState, NewEvent, ReadAllOptions, ReadStreamOptions, RecordedEvent, WriteFailure } from '../port.js';
+import { hasSnapshots, type SnapshotStore } from '../snapshots.js';
 import type { Vault, VaultKey } from './port.js';
 import { ERASED, keyIdOf, seal, unseal } from './seal.js';
+import { SealedSnapshots } from './snapshots.js';
 
 /** Data fields sealed under the stream owner's key, by name (any event type). */
 const PERSONAL_FIELDS: ReadonlySet<string> = new Set(['username', 'description', 'reason']);
@@ -54,6 +56,8 @@ function collectKeyIds(record: unknown, into: Set<string>): void {
 export class SealedLog implements EventStore {
   readonly subscribe?: (onAppend: () => void) => () => void;
   readonly lastWriteFailure?: () => WriteFailure | null;
+  /** The store's snapshots, sealed under each stream's user key (see SealedSnapshots); absent where the store keeps none. */
+  readonly snapshotStore?: () => SnapshotStore;
   private pepperValue: Buffer | null = null;
 
   constructor(
@@ -62,6 +66,10 @@ export class SealedLog implements EventStore {
   ) {
     if (sealed.subscribe) this.subscribe = sealed.subscribe.bind(sealed);
     if (sealed.lastWriteFailure) this.lastWriteFailure = sealed.lastWriteFailure.bind(sealed);
+    if (hasSnapshots(sealed)) {
+      let snapshots: SnapshotStore | null = null;
+      this.snapshotStore = () => (snapshots ??= new SealedSnapshots(sealed.snapshotStore(), vault));
+    }
   }
 
   append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult> {

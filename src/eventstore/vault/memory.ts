@@ -66,6 +66,10 @@ export class MemoryVault implements Vault {
     return { keyId, secret };
   }
 
+  async passwordKeys(streamId: string): Promise<VaultKey[]> {
+    return [...this.rows].filter(([, row]) => row.streamId === streamId && row.kind === 'password').map(([keyId, row]) => ({ keyId, secret: Buffer.from(row.secret) }));
+  }
+
   async shred(streamId: string, what: { all: true } | { passwordsExcept: string | null }): Promise<number> {
     let count = 0;
     for (const [keyId, row] of [...this.rows]) {

@@ -26,6 +26,11 @@ export interface Vault {
   /** A new key for one password hash of the stream. */
   newPasswordKey(streamId: string): Promise<VaultKey>;
   /**
+   * The password keys of the stream that still exist: the current hash's, and for a moment during
+   * a password change (or after one interrupted before its shred) also older ones.
+   */
+  passwordKeys(streamId: string): Promise<VaultKey[]>;
+  /**
    * Deletes keys of the stream, so that what they sealed never opens again: every key
    * (`{ all: true }`), or the password keys except `keep`. Returns how many were deleted.
    */

@@ -132,6 +132,11 @@ export class PostgresVault implements Vault {
     return { keyId, secret };
   }
 
+  async passwordKeys(streamId: string): Promise<VaultKey[]> {
+    const { rows } = await this.query<{ key_id: string; secret: Buffer }>(`SELECT key_id, secret FROM ${this.table} WHERE stream_id = $1 AND kind = 'password'`, [streamId]);
+    return rows.map((row) => ({ keyId: row.key_id, secret: row.secret }));
+  }
+
   async shred(streamId: string, what: { all: true } | { passwordsExcept: string | null }): Promise<number> {
     const result =
       'all' in what

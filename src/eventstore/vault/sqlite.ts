@@ -117,6 +117,11 @@ export class SqliteVault implements Vault {
     return { keyId, secret };
   }
 
+  async passwordKeys(streamId: string): Promise<VaultKey[]> {
+    const rows = this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'password'").all(streamId) as { key_id: string; secret: Buffer }[];
+    return rows.map((row) => ({ keyId: row.key_id, secret: row.secret }));
+  }
+
   async shred(streamId: string, what: { all: true } | { passwordsExcept: string | null }): Promise<number> {
     const info = await this.write(() =>
       'all' in what

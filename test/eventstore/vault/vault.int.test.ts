@@ -49,10 +49,14 @@ describe.each(kinds)('the %s vault', (_name, url) => {
       const other = (await vault.userKey('user-d', { username: 'dave' }))!;
       const [p1, p2, p3] = [await vault.newPasswordKey('user-c'), await vault.newPasswordKey('user-c'), await vault.newPasswordKey('user-c')];
       const dp = await vault.newPasswordKey('user-d');
+      const ofCarol = (keys: { keyId: string }[]) => keys.map((k) => k.keyId).sort();
+      expect(ofCarol(await vault.passwordKeys('user-c'))).toEqual([p1.keyId, p2.keyId, p3.keyId].sort());
       expect(await vault.shred('user-c', { passwordsExcept: p3.keyId })).toBe(2);
+      expect(await vault.passwordKeys('user-c')).toEqual([{ keyId: p3.keyId, secret: p3.secret }]);
       const ids = [user.keyId, other.keyId, p1.keyId, p2.keyId, p3.keyId, dp.keyId];
       expect([...(await vault.keys(ids)).keys()].sort()).toEqual([user.keyId, other.keyId, p3.keyId, dp.keyId].sort());
       expect(await vault.shred('user-c', { all: true })).toBe(2);
+      expect(await vault.passwordKeys('user-c')).toEqual([]);
       expect([...(await vault.keys(ids)).keys()].sort()).toEqual([other.keyId, dp.keyId].sort());
       expect(await vault.userKeyByName('carol')).toBeNull();
       expect(await vault.usernames(['user-c'])).toEqual(new Map());
