@@ -91,3 +91,181 @@ export function directoryOps(event: RecordedEvent): DirectoryOp[] {
       return [{ op: 'erase', streamId }];
   }
 }
+
+/** A user's row as the directory keeps it (the adapters add the search key). */
+export interface DirectoryUserRow {
+  streamId: string;
+  userId: string;
+  username: string;
+  active: boolean;
+  isStaff: boolean;
+  isSuperuser: boolean;
+  hasPassword: boolean;
+  createdAt: string;
+}
+
+/** A token's row as the directory keeps it (the adapters add the scope key). */
+export interface DirectoryTokenRow {
+  streamId: string;
+  tokenId: string;
+  username: string;
+  name: string;
+  kind: 'named' | 'login';
+  format: 'tl' | 'drf';
+  keyPrefix: string;
+  digest: string;
+  previousDigest: string | null;
+  scopes: string[];
+  description: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+  lastRotatedAt: string | null;
+  graceUntil: string | null;
+  revokedAt: string | null;
+  revokeReason: string | null;
+}
+
+/** A digest history row: who held a digest first. */
+export interface DirectoryDigestRow {
+  digest: string;
+  streamId: string;
+  tokenId: string;
+}
+
+/**
+ * One stream's rows while a batch of operations is folded in memory, so that an adapter writes each
+ * changed row once per batch instead of running a statement per operation. Starts from what is
+ * stored (the user row, the tokens not revoked: the only rows an operation finds), applies the
+ * operations exactly as the adapters' statements do, and says what to write: with `wiped`, delete
+ * every stored row of the stream first; then `user` if `userChanged`, then the `changed` tokens
+ * (upserts by token id). Digests go to the batch's list in log order (an adapter inserts them
+ * keeping the first holder of a digest).
+ */
+export class StreamRows {
+  /** The stream was erased in this batch: its stored rows, revoked tokens included, are deleted before writing. */
+  wiped = false;
+  userChanged = false;
+  /** Tokens not revoked, by name (an issue revokes the live token of its name: at most one). */
+  private readonly live = new Map<string, DirectoryTokenRow>();
+  /** Token rows to write, by token id. */
+  readonly changed = new Map<string, DirectoryTokenRow>();
+
+  constructor(
+    readonly streamId: string,
+    public user: DirectoryUserRow | null,
+    live: readonly DirectoryTokenRow[],
+  ) {
+    for (const token of live) this.live.set(token.name, token);
+  }
+
+  private revoke(token: DirectoryTokenRow, at: string, reason: string | null): void {
+    this.live.delete(token.name);
+    this.changed.set(token.tokenId, { ...token, revokedAt: at, revokeReason: reason });
+  }
+
+  apply(op: DirectoryOp, digests: DirectoryDigestRow[]): void {
+    switch (op.op) {
+      case 'register':
+        // A live token does not survive its user's (re-)registration; its reason stays what it was.
+        for (const token of [...this.live.values()]) this.revoke(token, op.at, token.revokeReason);
+        this.user = {
+          streamId: this.streamId,
+          userId: op.userId,
+          username: op.username,
+          active: true,
+          isStaff: op.isStaff,
+          isSuperuser: op.isSuperuser,
+          hasPassword: op.hasPassword,
+          createdAt: op.at,
+        };
+        this.userChanged = true;
+        return;
+      case 'patchUser':
+        if (this.user === null) return;
+        this.user = { ...this.user, ...op.set };
+        this.userChanged = true;
+        return;
+      case 'issue': {
+        // A live token of the same name is replaced, as the user's fold replaces it.
+        const same = this.live.get(op.name);
+        if (same) this.revoke(same, op.at, null);
+        if (this.user === null) return;
+        // The row of the same token id, if any, is replaced (it leaves the live set under its name).
+        for (const [name, token] of this.live) if (token.tokenId === op.tokenId) this.live.delete(name);
+        const token: DirectoryTokenRow = {
+          streamId: this.streamId,
+          tokenId: op.tokenId,
+          username: this.user.username,
+          name: op.name,
+          kind: op.kind,
+          format: op.format,
+          keyPrefix: op.keyPrefix,
+          digest: op.digest,
+          previousDigest: null,
+          scopes: op.scopes,
+          description: op.description,
+          createdAt: op.at,
+          expiresAt: op.expiresAt,
+          lastRotatedAt: null,
+          graceUntil: null,
+          revokedAt: null,
+          revokeReason: null,
+        };
+        this.live.set(op.name, token);
+        this.changed.set(op.tokenId, token);
+        digests.push({ digest: op.digest, streamId: this.streamId, tokenId: op.tokenId });
+        return;
+      }
+      case 'rotate': {
+        const live = this.live.get(op.name);
+        if (!live) return;
+        const token = { ...live, digest: op.digest, keyPrefix: op.keyPrefix, previousDigest: op.previousDigest, graceUntil: op.graceUntil, lastRotatedAt: op.at };
+        this.live.set(op.name, token);
+        this.changed.set(token.tokenId, token);
+        digests.push({ digest: op.digest, streamId: this.streamId, tokenId: token.tokenId });
+        return;
+      }
+      case 'revoke': {
+        const live = this.live.get(op.name);
+        if (live) this.revoke(live, op.at, op.reason);
+        return;
+      }
+      case 'erase':
+        this.wiped = true;
+        this.user = null;
+        this.userChanged = false;
+        this.live.clear();
+        this.changed.clear();
+        return;
+    }
+  }
+}
+
+/** What a batch of events does to the directory: each touched stream's rows, and the digests in log order. */
+export interface FoldedBatch {
+  streams: Map<string, StreamRows>;
+  digests: DirectoryDigestRow[];
+}
+
+/**
+ * Folds a batch of events (in log order) into rows. `load` gives a stream's stored rows (the user
+ * row and the tokens not revoked), called once per stream the batch touches, before any operation
+ * is applied, with every such stream at once (so an adapter may read them in one query).
+ */
+export function foldDirectoryBatch(
+  events: readonly RecordedEvent[],
+  load: (streamIds: string[]) => Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }>,
+): FoldedBatch {
+  const ops: DirectoryOp[] = [];
+  for (const event of events) for (const op of directoryOps(event)) ops.push(op);
+  const ids = [...new Set(ops.map((op) => op.streamId))];
+  const stored = ids.length === 0 ? new Map() : load(ids);
+  const streams = new Map<string, StreamRows>();
+  for (const id of ids) {
+    const rows = stored.get(id);
+    streams.set(id, new StreamRows(id, rows?.user ?? null, rows?.live ?? []));
+  }
+  const digests: DirectoryDigestRow[] = [];
+  for (const op of ops) streams.get(op.streamId)!.apply(op, digests);
+  return { streams, digests };
+}

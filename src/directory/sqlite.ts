@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { directoryOps, scopeKey, searchKey, type DirectoryOp } from '../../projections/directory.js';
+import {
+  directoryOps,
+  foldDirectoryBatch,
+  scopeKey,
+  searchKey,
+  type DirectoryOp,
+  type DirectoryTokenRow,
+  type DirectoryUserRow,
+  type FoldedBatch,
+} from '../../projections/directory.js';
 import type { RecordedEvent } from '../eventstore/port.js';
 import { pageOf } from './cursor.js';
 import {
@@ -86,6 +95,12 @@ const SCHEMA = `
   ) WITHOUT ROWID;
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
+
+/**
+ * Tables derived from users and tokens that their triggers keep (none yet): their bulk refill from
+ * users and tokens, run by a rebuild after it loaded those with the triggers dropped.
+ */
+const DERIVED_REFILL = '';
 
 const dialect: Dialect = { table: (name) => name, bool: (value) => (value ? 1 : 0) };
 
@@ -235,30 +250,118 @@ export class SqliteDirectory implements DirectoryStore {
 
   async apply(events: RecordedEvent[], after?: bigint): Promise<void> {
     if (events.length === 0) return;
+    // This connection is inside the rebuild's transaction, on bare tables: the projector retries later.
+    if (this.rebuilding) throw new DirectoryUnavailableError('TOKENLEDGER_DIRECTORY: a rebuild is running in this process');
     this.guard('applying events', () => this.applyTx(events, after));
+  }
+
+  /** The statements a rebuild writes rows with (prepared on its first use). */
+  private rowWriters: Record<string, Statement> | null = null;
+  private rebuilding = false;
+
+  private rowStatements(): Record<string, Statement> {
+    const prepare = (sql: string) => this.db.prepare(sql) as Statement;
+    this.rowWriters ??= {
+      user: prepare('SELECT stream_id, user_id, username, active, is_staff, is_superuser, has_password, created_at FROM users WHERE stream_id = ?'),
+      live: prepare(`SELECT ${TOKEN_SELECT} FROM tokens t WHERE stream_id = ? AND revoked_at IS NULL`),
+      upsertUser: prepare(
+        `INSERT INTO users (stream_id, user_id, username, username_key, active, is_staff, is_superuser, has_password, created_at, erased)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+         ON CONFLICT (stream_id) DO UPDATE SET user_id = excluded.user_id, username = excluded.username,
+           username_key = excluded.username_key, active = excluded.active, is_staff = excluded.is_staff, is_superuser = excluded.is_superuser,
+           has_password = excluded.has_password, created_at = excluded.created_at, erased = 0`,
+      ),
+      upsertToken: prepare(
+        `INSERT INTO tokens (stream_id, token_id, username, name, kind, format, key_prefix, digest, previous_digest, scopes,
+           scope_key, description, created_at, expires_at, last_rotated_at, grace_until, revoked_at, revoke_reason, erased)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+         ON CONFLICT (stream_id, token_id) DO UPDATE SET username = excluded.username, name = excluded.name, kind = excluded.kind,
+           format = excluded.format, key_prefix = excluded.key_prefix, digest = excluded.digest, previous_digest = excluded.previous_digest,
+           scopes = excluded.scopes, scope_key = excluded.scope_key, description = excluded.description, created_at = excluded.created_at,
+           expires_at = excluded.expires_at, last_rotated_at = excluded.last_rotated_at, grace_until = excluded.grace_until,
+           revoked_at = excluded.revoked_at, revoke_reason = excluded.revoke_reason, erased = 0`,
+      ),
+      digest: prepare('INSERT OR IGNORE INTO digests (digest, stream_id, token_id) VALUES (?, ?, ?)'),
+      // A rebuild's digests, in log order, unindexed: sorted into digests once at the end.
+      loadDigest: prepare('INSERT INTO temp.digests_load (digest, stream_id, token_id) VALUES (?, ?, ?)'),
+    };
+    return this.rowWriters;
+  }
+
+  /** A batch folded in memory (projections/directory.ts), then each changed row written once. */
+  private writeFolded(events: RecordedEvent[], digests: 'insert' | 'load'): void {
+    const r = this.rowStatements();
+    const s = this.statements;
+    const folded: FoldedBatch = foldDirectoryBatch(events, (ids) => {
+      const stored = new Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }>();
+      for (const id of ids) {
+        const user = r.user!.get(id) as UserRow | undefined;
+        // No user row, no token row (an issue needs the user; an erasure deletes both).
+        const live = user ? (r.live!.all(id) as TokenRow[]).map(tokenRowOf) : [];
+        stored.set(id, { user: user ? userRowOf(user) : null, live });
+      }
+      return stored;
+    });
+    for (const rows of folded.streams.values()) {
+      if (rows.wiped) {
+        s.eraseUser!.run(rows.streamId);
+        s.eraseTokens!.run(rows.streamId);
+      }
+      const u = rows.user;
+      if (u !== null && rows.userChanged) {
+        r.upsertUser!.run(u.streamId, u.userId, u.username, searchKey(u.username), u.active ? 1 : 0, u.isStaff ? 1 : 0, u.isSuperuser ? 1 : 0, u.hasPassword ? 1 : 0, u.createdAt);
+      }
+      for (const t of rows.changed.values()) {
+        r.upsertToken!.run(t.streamId, t.tokenId, t.username, t.name, t.kind, t.format, t.keyPrefix, t.digest, t.previousDigest, JSON.stringify(t.scopes),
+          scopeKey(t.scopes), t.description, t.createdAt, t.expiresAt, t.lastRotatedAt, t.graceUntil, t.revokedAt, t.revokeReason);
+      }
+    }
+    const digest = digests === 'load' ? r.loadDigest! : r.digest!;
+    for (const d of folded.digests) digest.run(d.digest, d.streamId, d.tokenId);
   }
 
   async rebuild(batches: AsyncIterable<RecordedEvent[]>, onBatch?: (events: number) => void): Promise<{ events: number; checkpoint: bigint }> {
     // One transaction from the first DELETE to the last row: other connections read the old
-    // directory meanwhile (WAL), and a rebuild that fails leaves it as it was.
+    // directory meanwhile (WAL), and a rebuild that fails or dies leaves it as it was. Inside it the
+    // tables are loaded bare: their indexes and triggers (whatever the schema has) are dropped,
+    // each batch is folded in memory and each changed row written once, then the indexes are
+    // built from the loaded rows, the trigger-kept tables refilled in bulk, the triggers made again.
     this.guard('starting the rebuild', () => this.db.exec('BEGIN IMMEDIATE'));
+    this.rebuilding = true;
     let count = 0;
     let checkpoint = 0n;
     try {
+      const schema = this.db
+        .prepare("SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name IN ('users', 'tokens', 'digests') AND sql IS NOT NULL")
+        .all() as { type: 'index' | 'trigger'; name: string; sql: string }[];
+      for (const { type, name } of schema) this.db.exec(`DROP ${type === 'index' ? 'INDEX' : 'TRIGGER'} "${name.replace(/"/g, '""')}"`);
       this.db.exec('DELETE FROM users; DELETE FROM tokens; DELETE FROM digests; UPDATE meta SET checkpoint = 0 WHERE id = 1;');
+      // Digests arrive in random order: a million random inserts into the digest index cost more
+      // than the rest of the rebuild. They go to a temporary table in log order instead.
+      this.db.exec('DROP TABLE IF EXISTS temp.digests_load; CREATE TEMP TABLE digests_load (digest TEXT NOT NULL, stream_id TEXT NOT NULL, token_id TEXT NOT NULL)');
       for await (const batch of batches) {
-        this.applyOps(batch);
+        this.writeFolded(batch, 'load');
         count += batch.length;
         checkpoint = batch.at(-1)!.position;
         onBatch?.(count);
       }
+      // Sorted by digest, then log order: appended to the index, the first holder of a digest kept.
+      this.db.exec('INSERT OR IGNORE INTO digests (digest, stream_id, token_id) SELECT digest, stream_id, token_id FROM temp.digests_load ORDER BY digest, rowid');
+      this.db.exec('DROP TABLE temp.digests_load');
+      for (const { sql } of schema.filter((o) => o.type === 'index')) this.db.exec(sql);
+      if (DERIVED_REFILL !== '') this.db.exec(DERIVED_REFILL);
+      for (const { sql } of schema.filter((o) => o.type === 'trigger')) this.db.exec(sql);
       this.statements.setCheckpoint!.run(checkpoint);
       this.db.exec('COMMIT');
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       if (error instanceof Database.SqliteError) throw new DirectoryUnavailableError(`TOKENLEDGER_DIRECTORY: rebuild failed: ${error.message}`);
       throw error;
+    } finally {
+      this.rebuilding = false;
     }
+    // The WAL holds the whole new directory and the old one's zeroed pages: back into the file, and truncated.
+    this.guard('checkpointing the rebuild', () => this.db.pragma('wal_checkpoint(TRUNCATE)'));
     return { events: count, checkpoint };
   }
 
@@ -324,4 +427,39 @@ export class SqliteDirectory implements DirectoryStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+function userRowOf(row: UserRow): DirectoryUserRow {
+  return {
+    streamId: row.stream_id,
+    userId: row.user_id,
+    username: row.username,
+    active: Boolean(row.active),
+    isStaff: Boolean(row.is_staff),
+    isSuperuser: Boolean(row.is_superuser),
+    hasPassword: Boolean(row.has_password),
+    createdAt: row.created_at,
+  };
+}
+
+function tokenRowOf(row: TokenRow): DirectoryTokenRow {
+  return {
+    streamId: row.stream_id,
+    tokenId: row.token_id,
+    username: row.username,
+    name: row.name,
+    kind: row.kind as DirectoryTokenRow['kind'],
+    format: row.format as DirectoryTokenRow['format'],
+    keyPrefix: row.key_prefix,
+    digest: row.digest,
+    previousDigest: row.previous_digest,
+    scopes: JSON.parse(row.scopes) as string[],
+    description: row.description,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastRotatedAt: row.last_rotated_at,
+    graceUntil: row.grace_until,
+    revokedAt: row.revoked_at,
+    revokeReason: row.revoke_reason,
+  };
 }
