@@ -1,5 +1,5 @@
 import type { TokenRecord } from '../domain/record.js';
-import { authenticator, type AuthResult } from './authenticate.js';
+import { authenticatorWith, promisedAuthenticator, type AuthResult } from './authenticate.js';
 import { responseFor, type Refusal } from './responses.js';
 import type { KeyLookup } from './verify.js';
 
@@ -49,13 +49,35 @@ export type Decision = { admit: true; user: AuthUser; auth: AuthInfo } | { admit
 /** The headers of a refusal (`Content-Type`, and `WWW-Authenticate` or `Retry-After`), to set before the body. */
 export type RefusalHeaders = Readonly<Record<string, string>>;
 
+/** A decision that needed a lookup: `(undefined, decision)`, or `(error)` when `onResult` threw. */
+export type DecisionCallback = (error: unknown, decision?: Decision) => void;
+
 export interface RequestAuthenticator {
   /** The configured keyword (for `WWW-Authenticate`). */
   keyword: string;
-  /** Authenticates one request by its raw `Authorization` value: a decision, at once or as a promise. */
+  /**
+   * Authenticates one request by its raw `Authorization` value: a decision, at once or as a
+   * promise (which rejects only with what a throwing `onResult` threw).
+   */
   decide(header: string | undefined): Decision | Promise<Decision>;
+  /**
+   * The same, callback form: a decision that needs no lookup is returned at once (an `onResult`
+   * that throws, throws here); otherwise it returns undefined and `callback` is called exactly
+   * once, later, with the decision or with what `onResult` threw. On the built-in projections
+   * this path makes no promise.
+   */
+  decideWith(header: string | undefined, callback: DecisionCallback): Decision | undefined;
   /** The headers to send with a refusal (DRF's exact `application/json`, the challenge, `Retry-After`). */
   headersFor(refusal: Refusal): RefusalHeaders;
+}
+
+/**
+ * What a throwing `onResult` threw, for the framework's error handling (`next(error)`,
+ * `done(error)`): as it is, unless it is falsy, which Express and Fastify would take for "no error,
+ * go on" and so let the request in without its authentication.
+ */
+export function failureOf(thrown: unknown): Error {
+  return (thrown || new Error(`onResult threw ${String(thrown)}`, { cause: thrown })) as Error;
 }
 
 const ANONYMOUS: Decision = Object.freeze({ admit: true, user: undefined, auth: undefined });
@@ -85,7 +107,9 @@ export function requestAuthenticator(options: TokenAuthOptions): RequestAuthenti
   const scopes = options.scopes ?? [];
   const retryAfter = String(options.retryAfterSeconds ?? 5);
   const onResult = options.onResult;
-  const authenticate = authenticator({ ...options, keyword });
+  // One authenticator (one time bound) for both forms of `decide`.
+  const authenticateWith = authenticatorWith({ ...options, keyword });
+  const authenticate = promisedAuthenticator(authenticateWith);
   // Built once: a refusal allocates no headers per request.
   const challenge: RefusalHeaders = Object.freeze({ 'Content-Type': 'application/json', 'WWW-Authenticate': keyword });
   const retry: RefusalHeaders = Object.freeze({ 'Content-Type': 'application/json', 'Retry-After': retryAfter });
@@ -102,6 +126,19 @@ export function requestAuthenticator(options: TokenAuthOptions): RequestAuthenti
     decide(header) {
       const result = authenticate(header, scopes);
       return result instanceof Promise ? result.then(settle) : settle(result);
+    },
+    decideWith(header, callback) {
+      const result = authenticateWith(header, scopes, (late) => {
+        let decision: Decision;
+        try {
+          decision = settle(late);
+        } catch (error) {
+          callback(error);
+          return;
+        }
+        callback(undefined, decision);
+      });
+      return result === undefined ? undefined : settle(result);
     },
     headersFor: (refusal) => (refusal.challenge ? challenge : refusal.retry ? retry : plain),
   };

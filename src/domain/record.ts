@@ -20,6 +20,12 @@ export interface TokenRecord {
 }
 
 /**
+ * How a lookup by digest answers without a promise: `(undefined, record)` with the record or
+ * null, or `(cause)` with no record when it failed. `record === undefined` is the failure, whatever the cause.
+ */
+export type LookupCallback = (cause: unknown, record?: TokenRecord | null) => void;
+
+/**
  * The record of one secret of a user's token, as the log's state describes it: the token's own
  * secret (`graceUntil` null) or the secret a rotation superseded (until `graceUntil`, epoch ms).
  */

@@ -1,5 +1,5 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { requestAuthenticator, type AuthInfo, type AuthUser, type Decision, type TokenAuthOptions } from '../auth/adapter.js';
+import { failureOf, requestAuthenticator, type AuthInfo, type AuthUser, type Decision, type TokenAuthOptions } from '../auth/adapter.js';
 
 export { MESSAGES } from '../domain/drf-messages.js';
 export type { AuthResult } from '../auth/authenticate.js';
@@ -37,13 +37,21 @@ export function tokenAuthHook(options: TokenAuthOptions): onRequestHookHandler {
     }
     done();
   };
+  // Callback style, not an async hook: with the built-in projections a request's authentication
+  // makes no promise (Fastify goes on when `done` is called, from the lookup's own turn). An
+  // `onResult` that throws fails the request through Fastify's error handling, at once or later.
   return function tokenAuthOnRequest(request, reply, done) {
-    const decision = auth.decide(request.headers.authorization);
-    if (decision instanceof Promise) {
-      decision.then((settled) => apply(request, reply, done, settled), done);
+    let decision: Decision | undefined;
+    try {
+      decision = auth.decideWith(request.headers.authorization, (error, settled) => {
+        if (settled === undefined) done(failureOf(error));
+        else apply(request, reply, done, settled);
+      });
+    } catch (error) {
+      done(failureOf(error));
       return;
     }
-    apply(request, reply, done, decision);
+    if (decision !== undefined) apply(request, reply, done, decision);
   };
 }
 

@@ -1,4 +1,4 @@
-import type { TokenRecord } from '../domain/record.js';
+import type { LookupCallback, TokenRecord } from '../domain/record.js';
 
 /** One answer of a batch read: the record, null for none, or the error that fails just this lookup. */
 export type BatchAnswer = TokenRecord | null | Error;
@@ -8,8 +8,19 @@ export type ReadMany = (digests: string[]) => BatchAnswer[] | Promise<BatchAnswe
 
 interface Batch {
   digests: string[];
-  resolves: ((record: TokenRecord | null) => void)[];
-  rejects: ((error: unknown) => void)[];
+  callbacks: LookupCallback[];
+}
+
+/** Calls one lookup's callback; a callback that throws is reported after the batch, not to the other lookups in it. */
+function answer(callback: LookupCallback, cause: unknown, record?: TokenRecord | null): void {
+  try {
+    callback(cause, record);
+  } catch (error) {
+    // As an exception in a promise's reaction would be: unhandled, but the rest of the batch is answered.
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 }
 
 /**
@@ -20,6 +31,10 @@ interface Batch {
  * Why after the turn, even for the memory projection: it costs the server less CPU per request
  * than answering each request as it is parsed (its responses then go out together; the figures
  * are in bench/README.md).
+ *
+ * Each lookup is answered through a callback (`lookupWith`), called from the batch's own turn:
+ * a request's authentication makes no promise of its own on this path (`lookup` is the
+ * promise form, for everyone else).
  */
 export class LookupBatcher {
   private batch: Batch | null = null;
@@ -31,31 +46,34 @@ export class LookupBatcher {
   ) {}
 
   lookup(digest: string): Promise<TokenRecord | null> {
+    return new Promise((resolve, reject) => {
+      this.lookupWith(digest, (cause, record) => (record === undefined ? reject(cause) : resolve(record)));
+    });
+  }
+
+  lookupWith(digest: string, callback: LookupCallback): void {
     let batch = this.batch;
     if (batch === null || batch.digests.length >= this.maxBatch) {
-      const fresh: Batch = { digests: [], resolves: [], rejects: [] };
+      const fresh: Batch = { digests: [], callbacks: [] };
       batch = this.batch = fresh;
       setImmediate(() => this.flush(fresh));
     }
-    const { digests, resolves, rejects } = batch;
-    digests.push(digest);
-    return new Promise((resolve, reject) => {
-      resolves.push(resolve);
-      rejects.push(reject);
-    });
+    batch.digests.push(digest);
+    batch.callbacks.push(callback);
   }
 
   private flush(batch: Batch): void {
     if (this.batch === batch) this.batch = null;
+    const { callbacks } = batch;
     const settle = (answers: BatchAnswer[]) => {
-      for (let i = 0; i < batch.resolves.length; i++) {
-        const answer = answers[i];
-        if (answer instanceof Error) batch.rejects[i]!(answer);
-        else batch.resolves[i]!(answer ?? null);
+      for (let i = 0; i < callbacks.length; i++) {
+        const found = answers[i];
+        if (found instanceof Error) answer(callbacks[i]!, found);
+        else answer(callbacks[i]!, undefined, found ?? null);
       }
     };
     const fail = (error: unknown) => {
-      for (const reject of batch.rejects) reject(error);
+      for (const callback of callbacks) answer(callback, error);
     };
     let answers: BatchAnswer[] | Promise<BatchAnswer[]>;
     try {

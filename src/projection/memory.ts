@@ -1,6 +1,6 @@
 import { foldBatch } from '../../projections/batch.js';
 import { positionOf, storageExpiry, type StoredRecord, type UserDoc } from '../../projections/token-records.js';
-import type { TokenRecord } from '../domain/record.js';
+import type { LookupCallback, TokenRecord } from '../domain/record.js';
 import type { RecordedEvent } from '../eventstore/port.js';
 import { LookupBatcher } from './lookup-batch.js';
 import { ProjectionGapError, type ProjectionBuild, type ProjectionDump, type ProjectionStore } from './port.js';
@@ -49,6 +49,11 @@ export class MemoryProjectionStore implements ProjectionStore {
   /** Answered after the event loop's turn, with the turn's other lookups (see LookupBatcher). */
   lookup(digest: string): Promise<TokenRecord | null> {
     return this.lookups.lookup(digest);
+  }
+
+  /** `lookup` answered through a callback, without a promise (what the middleware uses). */
+  lookupWith(digest: string, callback: LookupCallback): void {
+    this.lookups.lookupWith(digest, callback);
   }
 
   private readonly lookups = new LookupBatcher((digests) => {

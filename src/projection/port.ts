@@ -1,5 +1,5 @@
 import type { StoredRecord, UserDoc } from '../../projections/token-records.js';
-import type { TokenRecord } from '../domain/record.js';
+import type { LookupCallback, TokenRecord } from '../domain/record.js';
 import type { RecordedEvent } from '../eventstore/port.js';
 
 /**
@@ -11,6 +11,8 @@ export interface ProjectionStore {
   readonly backend: 'redis' | 'memory';
   /** One O(1) read. Throws ProjectionUnavailableError when the backend cannot answer in time. */
   lookup(digest: string): Promise<TokenRecord | null>;
+  /** The same read answered through a callback instead of a promise (the request path's form). */
+  lookupWith?(digest: string, callback: LookupCallback): void;
   /**
    * Applies events in log order, atomically with the checkpoint. Events at or before the
    * checkpoint change nothing, so applying an event twice (or by two projectors) is harmless.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LookupTimeoutError, timeBound } from '../../src/auth/time-bound.js';
+import { LookupTimeoutError, timeBound, timeBoundCallbacks } from '../../src/auth/time-bound.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 const after = <T>(ms: number, value: T, fail = false) =>
@@ -59,5 +59,55 @@ describe('timeBound', () => {
     await answers;
     await turn();
     expect(cleared).toHaveBeenCalledWith(timer);
+  });
+});
+
+describe('timeBoundCallbacks', () => {
+  it('passes an answer inside the bound on as it is, once; a second answer is dropped', async () => {
+    const bound = timeBoundCallbacks(200);
+    const calls: unknown[][] = [];
+    const answer = bound<string>((...args) => calls.push(args));
+    answer(undefined, 'record');
+    answer(new Error('again'));
+    const cause = new Error('redis down');
+    bound<string>((...args) => calls.push(args))(cause);
+    expect(calls).toEqual([[undefined, 'record'], [cause, undefined]]);
+  });
+
+  it('answers (LookupTimeoutError) once the bound has passed, and drops the lookup\'s own late answer', async () => {
+    const bound = timeBoundCallbacks(20);
+    const calls: unknown[][] = [];
+    const answer = bound<string>((...args) => calls.push(args));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]![0]).toBeInstanceOf(LookupTimeoutError);
+    expect(calls[0]![1]).toBeUndefined();
+    answer(undefined, 'too late');
+    answer(new Error('late failure'));
+    expect(calls).toHaveLength(1);
+  });
+
+  it('a callback that throws on expiry does not keep the turn\'s other lookups from expiring; its error is not swallowed', async () => {
+    const rethrown: (() => void)[] = [];
+    const spy = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => void rethrown.push(task));
+    try {
+      const bound = timeBoundCallbacks(10);
+      const expired: unknown[] = [];
+      bound(() => {
+        throw new Error('an adapter bug');
+      });
+      bound((cause) => expired.push(cause));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(expired).toHaveLength(1);
+      expect(expired[0]).toBeInstanceOf(LookupTimeoutError);
+      expect(rethrown).toHaveLength(1);
+      expect(rethrown[0]).toThrow('an adapter bug');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('timeBound (the promise form) resolves a promise of undefined, and does not take it for a failure', async () => {
+    await expect(timeBound(200)(Promise.resolve(undefined))).resolves.toBeUndefined();
   });
 });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { authenticator } from '../../src/auth/authenticate.js';
+import { authenticator, authenticatorWith, type AuthResult } from '../../src/auth/authenticate.js';
 import { LookupTimeoutError } from '../../src/auth/time-bound.js';
-import type { TokenRecord } from '../../src/domain/record.js';
+import type { LookupCallback, TokenRecord } from '../../src/domain/record.js';
 import { digestKey, generateKey } from '../../src/domain/token-format.js';
 import { ProjectionUnavailableError } from '../../src/projection/port.js';
 
@@ -142,5 +142,62 @@ describe('an unreadable projection is unavailable, never an exception', () => {
     expect((await Promise.all(first)).map((r) => r.kind)).toEqual(['valid', 'unavailable']);
     expect((await third).kind).toBe('valid');
     await new Promise((r) => setTimeout(r, 150));
+  });
+});
+
+describe('a projection with lookupWith (the callback form the built-in ones have)', () => {
+  const key = newKey();
+  const unused = () => Promise.reject(new Error('the promise form was used'));
+
+  it('is read through lookupWith, never its promise form, and the result is the same', async () => {
+    const seen: string[] = [];
+    const lookupWith = (digest: string, callback: LookupCallback) => {
+      seen.push(digest);
+      setImmediate(() => callback(undefined, record()));
+    };
+    const result = await authenticator({ projection: { lookup: unused, lookupWith }, clock: () => T0 })(`Token ${key}`);
+    expect(result).toEqual({ kind: 'valid', record: record() });
+    expect(seen).toEqual([digestKey(key)]);
+  });
+
+  it('a failure, a lookupWith that throws at once, and one that answers before it returns', async () => {
+    const cause = new ProjectionUnavailableError('redis down');
+    const failing = { lookup: unused, lookupWith: (_d: string, callback: LookupCallback) => setImmediate(() => callback(cause)) };
+    expect(await authenticator({ projection: failing })(`Token ${key}`)).toEqual({ kind: 'unavailable', cause });
+    const bug = new TypeError('bug');
+    const throwing = {
+      lookup: unused,
+      lookupWith: () => {
+        throw bug;
+      },
+    };
+    expect(authenticator({ projection: throwing })(`Token ${key}`)).toEqual({ kind: 'unavailable', cause: bug });
+    const synchronous = { lookup: unused, lookupWith: (_d: string, callback: LookupCallback) => callback(undefined, null) };
+    expect(await authenticator({ projection: synchronous })(`Token ${key}`)).toEqual({ kind: 'not_found' });
+  });
+
+  it('answers once: a second answer, or an answer after the time bound, is dropped', async () => {
+    const results: AuthResult[] = [];
+    let answer: LookupCallback = () => {};
+    const twice = { lookup: unused, lookupWith: (_d: string, callback: LookupCallback) => void (answer = callback) };
+    const authenticate = authenticatorWith({ projection: twice, clock: () => T0, lookupTimeoutMs: 20 });
+    expect(authenticate(`Token ${key}`, [], (r) => results.push(r))).toBeUndefined();
+    answer(undefined, record());
+    answer(undefined, null);
+    expect(results).toEqual([{ kind: 'valid', record: record() }]);
+    expect(authenticate(`Token ${key}`, [], (r) => results.push(r))).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 60));
+    answer(undefined, record());
+    expect(results.map((r) => r.kind)).toEqual(['valid', 'unavailable']);
+    expect(results[1]!.kind === 'unavailable' && results[1]!.cause).toBeInstanceOf(LookupTimeoutError);
+  });
+
+  it('a clock that throws after the lookup fails closed (unavailable), and the callback is still called', async () => {
+    const lookupWith = (_d: string, callback: LookupCallback) => setImmediate(() => callback(undefined, record()));
+    const clock = () => {
+      throw new Error('no time');
+    };
+    const result = await authenticator({ projection: { lookup: unused, lookupWith }, clock })(`Token ${key}`);
+    expect(result.kind).toBe('unavailable');
   });
 });

@@ -1,6 +1,6 @@
 import { Command } from './ioredis.js';
 import type { StoredRecord, UserDoc } from '../../../projections/token-records.js';
-import type { TokenRecord } from '../../domain/record.js';
+import type { LookupCallback, TokenRecord } from '../../domain/record.js';
 import type { RecordedEvent } from '../../eventstore/port.js';
 import { ProjectionUnavailableError, type ProjectionBuild, type ProjectionDump, type ProjectionStore } from '../port.js';
 import { applyOnce, applyWithRetry, keys } from './apply.js';
@@ -64,6 +64,11 @@ export class RedisProjectionStore implements ProjectionStore {
    */
   lookup(digest: string): Promise<TokenRecord | null> {
     return this.lookups.lookup(digest);
+  }
+
+  /** `lookup` answered through a callback, without a promise (what the middleware uses). */
+  lookupWith(digest: string, callback: LookupCallback): void {
+    this.lookups.lookupWith(digest, callback);
   }
 
   private readonly lookups = new LookupBatcher((digests) => this.read(digests));
