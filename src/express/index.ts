@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { requestAuthenticator, type AuthInfo, type AuthUser, type Decision, type RefusalHeaders, type TokenAuthOptions } from '../auth/adapter.js';
+import { failureOf, requestAuthenticator, type AuthInfo, type AuthUser, type Decision, type RefusalHeaders, type TokenAuthOptions } from '../auth/adapter.js';
 import type { Refusal } from '../auth/responses.js';
 
 export { MESSAGES } from '../domain/drf-messages.js';
@@ -55,10 +55,20 @@ export function tokenAuth(options: TokenAuthOptions): TokenAuthHandler {
     next();
   };
   return function tokenAuthMiddleware(req, res, next) {
-    const decision = auth.decide(req.headers.authorization);
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = auth.decide(req.headers.authorization);
+    } catch (error) {
+      // An `onResult` that throws goes to Express's error handler, never on to the route.
+      next(failureOf(error));
+      return;
+    }
     if (decision instanceof Promise) {
-      // `decide` does not reject; an `onResult` that throws goes to Express's error handler.
-      decision.then((settled) => apply(req, res, next, settled), next);
+      // `decide` rejects only with what a throwing `onResult` threw.
+      decision.then(
+        (settled) => apply(req, res, next, settled),
+        (error: unknown) => next(failureOf(error)),
+      );
       return;
     }
     apply(req, res, next, decision);

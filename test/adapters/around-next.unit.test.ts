@@ -4,7 +4,8 @@ import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TokenRecord } from '../../src/domain/record.js';
+import type { LookupCallback, TokenRecord } from '../../src/domain/record.js';
+import type { KeyLookup } from '../../src/auth/verify.js';
 import { digestKey, generateKey } from '../../src/domain/token-format.js';
 import { tokenAuth as expressAuth } from '../../src/express/index.js';
 import { tokenAuth as fastifyAuth } from '../../src/fastify/index.js';
@@ -41,12 +42,34 @@ const projection = {
     return records.get(digest) ?? null;
   },
 };
-const clock = () => Date.parse('2030-01-01T00:00:00Z');
-const optionsOf = {
-  optional: { projection, required: false, clock },
-  required: { projection, clock, onResult: (r: AuthResult) => results.push(r), retryAfterSeconds: 7 },
-  writer: { projection, clock, scopes: ['tokens:write'] },
+/**
+ * The same table behind `lookupWith`, the callback form the built-in projections have and the
+ * adapters prefer: its promise form fails, so a request that reached it would not get its 200.
+ */
+const callbackProjection = {
+  lookup(): Promise<TokenRecord | null> {
+    return Promise.reject(new Error('the promise form was used'));
+  },
+  lookupWith(digest: string, callback: LookupCallback) {
+    setImmediate(() => {
+      if (digest === digestKey(downKey)) callback(new ProjectionUnavailableError('redis at 10.0.0.7:6379 refused the connection'));
+      else callback(undefined, records.get(digest) ?? null);
+    });
+  },
 };
+const clock = () => Date.parse('2030-01-01T00:00:00Z');
+const optionsFor = (lookups: KeyLookup) => ({
+  optional: { projection: lookups, required: false, clock },
+  required: { projection: lookups, clock, onResult: (r: AuthResult) => results.push(r), retryAfterSeconds: 7 },
+  writer: { projection: lookups, clock, scopes: ['tokens:write'] },
+  // An `onResult` that throws, after a lookup (a valid key) or at once (no header): the request fails, it is never let in.
+  throwing: { projection: lookups, clock, onResult: throwingOnResult },
+});
+let thrown: unknown = new Error('onResult failed');
+const throwingOnResult = (r: AuthResult) => {
+  if (r.kind === 'valid' || r.kind === 'none') throw thrown;
+};
+const optionsOf = optionsFor(projection);
 
 function koaServer(): Promise<Listening> {
   const app = new Koa<TokenAuthState>();
@@ -66,6 +89,7 @@ async function expressServer(): Promise<Listening> {
   const app = express();
   app.get('/open', expressAuth(optionsOf.optional), (req, res) => void res.json({ user: req.user ?? null }));
   app.get('/write', expressAuth(optionsOf.writer), (_req, res) => void res.json({ ok: true }));
+  app.get('/throwing', expressAuth(optionsOf.throwing), (_req, res) => void res.json({ admitted: true }));
   app.get('/boom', expressAuth(optionsOf.required), () => {
     throw new Error('downstream secret detail');
   });
@@ -78,7 +102,8 @@ async function expressServer(): Promise<Listening> {
   return { port, url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
-async function fastifyServer(): Promise<Listening> {
+async function fastifyServer(lookups: KeyLookup = projection): Promise<Listening> {
+  const optionsOf = optionsFor(lookups);
   const app = Fastify();
   // Fastify's default handler sends the error's message; a production app has its own.
   app.setErrorHandler((_error, _request, reply) => void reply.code(500).send({ detail: 'error' }));
@@ -90,6 +115,7 @@ async function fastifyServer(): Promise<Listening> {
   await scope(optionsOf.optional, '/open', (request) => ({ user: request.user }));
   await scope(optionsOf.writer, '/write', () => ({ ok: true }));
   await scope(optionsOf.required, '/boom', () => Promise.reject(new Error('downstream secret detail')));
+  await scope(optionsOf.throwing, '/throwing', () => ({ admitted: true }));
   await scope(optionsOf.required, '/', (request) => ({ user: request.user, auth: request.auth }));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
@@ -99,7 +125,8 @@ async function fastifyServer(): Promise<Listening> {
 describe.each([
   ['koa', koaServer],
   ['express', expressServer],
-  ['fastify', fastifyServer],
+  ['fastify', () => fastifyServer()],
+  ['fastify (lookupWith)', () => fastifyServer(callbackProjection)],
 ])('%s adapter around the rest of the chain', (_name, start) => {
   let server: Listening;
   beforeAll(async () => void (server = await start()));
@@ -148,5 +175,20 @@ describe.each([
     expect(reply.headers['retry-after']).toBe('7');
     expect(results).toHaveLength(1);
     expect(results[0]!.kind === 'unavailable' && results[0]!.cause).toBeInstanceOf(ProjectionUnavailableError);
+  });
+
+  it('an onResult that throws, after the lookup or at once, fails the request (500), and never lets it in, whatever it throws', async () => {
+    try {
+      for (const value of [new Error('onResult failed'), undefined, 0]) {
+        thrown = value;
+        for (const header of [`Token ${key}`, null]) {
+          const reply = await get(server, '/throwing', header);
+          expect(reply.status).toBe(500);
+          expect(reply.body).not.toContain('admitted');
+        }
+      }
+    } finally {
+      thrown = new Error('onResult failed');
+    }
   });
 });
