@@ -73,9 +73,31 @@ export async function loadUserStream(deps: LedgerDeps, username: string, options
 }
 
 /**
- * After an append: a password change or an erasure deletes the stream's snapshots (they hold the
- * old hash in clear), and a stream with SNAPSHOT_EVERY events past its snapshot gets a new one.
+ * After an append that replaced a password hash or erased the user: the stream's snapshots are
+ * deleted (they hold the old hash), then the keys made obsolete are shredded (older password
+ * hashes; every key after a delete). In that order: the deletion's floor refuses any snapshot of
+ * the older state that another process saves later, so no such snapshot can be sealed under a key
+ * that outlives the shred (see SealedSnapshots). The shred happens even when the deletion fails;
+ * the deletion is then tried once more.
  */
+async function retireObsolete(deps: LedgerDeps, streamId: string, events: LedgerEvent[], sealed: Sealed | null): Promise<void> {
+  const snapshots = deps.snapshots && shredsSnapshots(events) ? deps.snapshots : null;
+  let failed = false;
+  try {
+    await snapshots?.deleteSnapshots(streamId);
+  } catch {
+    failed = true;
+  }
+  await sealed?.afterAppend();
+  if (!failed) return;
+  try {
+    await snapshots!.deleteSnapshots(streamId);
+  } catch (error) {
+    throw new StoreUnavailableError(`TOKENLEDGER_STORE: the change is saved, but the old snapshots of this user could not be deleted: ${(error as Error).message}`);
+  }
+}
+
+/** After an append: a stream with SNAPSHOT_EVERY events past its snapshot gets a new one. */
 async function keepSnapshots(
   deps: LedgerDeps,
   streamId: string,
@@ -86,15 +108,7 @@ async function keepSnapshots(
   state: UserState,
 ): Promise<void> {
   const snapshots = deps.snapshots;
-  if (!snapshots) return;
-  if (shredsSnapshots(events)) {
-    try {
-      await snapshots.deleteSnapshots(streamId);
-    } catch (error) {
-      throw new StoreUnavailableError(`TOKENLEDGER_STORE: the change is saved, but the old snapshots of this user could not be deleted: ${(error as Error).message}`);
-    }
-  }
-  if (tail < SNAPSHOT_EVERY) return;
+  if (!snapshots || tail < SNAPSHOT_EVERY) return;
   try {
     await snapshots.save(encodeSnapshot(streamId, revision, hash, state));
   } catch {
@@ -171,8 +185,7 @@ export async function execute(
     }
     // Outside the retry: once appended, the command is done; deciding it again would append twice.
     const executed = { state: fold(state, events), events, position };
-    // Keys made obsolete (older password hashes; every key after a delete) are shredded first.
-    await sealed?.afterAppend();
+    await retireObsolete(deps, streamId, events, sealed);
     await keepSnapshots(deps, streamId, events, tail + events.length, revision, prevHash, executed.state);
     try {
       await deps.afterAppend(position);

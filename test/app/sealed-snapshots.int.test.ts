@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
+import { defaultDeps } from '../../src/app/context.js';
 import { loadUserStream } from '../../src/app/execute.js';
-import { openLedger } from '../../src/app/ledger.js';
-import { SNAPSHOT_EVERY } from '../../src/app/snapshots.js';
+import { Ledger, openLedger } from '../../src/app/ledger.js';
+import { SNAPSHOT_EVERY, encodeSnapshot } from '../../src/app/snapshots.js';
+import type { SnapshotStore } from '../../src/eventstore/snapshots.js';
 import { loadSettings } from '../../src/config.js';
 import { openLog } from '../../src/eventstore/vault/index.js';
 
@@ -104,11 +106,14 @@ it('a snapshot written in clear (before snapshots were sealed) is not trusted: t
     const inner = (ledger.deps.store as unknown as { sealed: { snapshotStore(): { save(s: object): Promise<void> } } }).sealed.snapshotStore();
     db.prepare('DELETE FROM snapshots WHERE stream_id = ?').run(streamId);
     db.close();
-    const { encodeSnapshot } = await import('../../src/app/snapshots.js');
     await inner.save(encodeSnapshot(streamId, BigInt(row.revision), row.anchor, { ...state, username: 'forged-in-clear' } as never));
     const loaded = await loadUserStream(ledger.deps, 'clear-snap');
     expect(loaded.state).toMatchObject({ username: 'clear-snap' });
     expect(loaded.tail).toBe(Number(loaded.last!.revision) + 1);
+    // …and deleted once found.
+    const seen = new Database(path, { readonly: true });
+    expect(seen.prepare('SELECT body FROM snapshots WHERE stream_id = ?').get(streamId)).toEqual({ body: null });
+    seen.close();
     // The next snapshot replaces it, sealed, and is used.
     for (let i = 0; i < SNAPSHOT_EVERY; i++) await (i % 2 === 0 ? ledger.deactivateUser('clear-snap') : ledger.activateUser('clear-snap'));
     const check = new Database(path, { readonly: true });
@@ -119,5 +124,71 @@ it('a snapshot written in clear (before snapshots were sealed) is not trusted: t
     expect(later.tail).toBeLessThan(SNAPSHOT_EVERY);
   } finally {
     await ledger.close();
+  }
+});
+
+/** Two writers on one log: the second's snapshot deletion runs `before` first (the race window). */
+async function twoWriters(dir: string) {
+  const store = `sqlite:${join(dir, 'log.db')}`;
+  const first = await openLedger({ settings: loadSettings({ store }, {}) });
+  const log = await openLog({ store });
+  const inner = log.snapshotStore!();
+  const hooks: { before: () => Promise<void> } = { before: async () => {} };
+  const racing: SnapshotStore = {
+    load: (id) => inner.load(id),
+    save: (s) => inner.save(s),
+    deleteSnapshots: async (id) => {
+      await hooks.before();
+      return inner.deleteSnapshots(id);
+    },
+  };
+  const second = new Ledger({ ...defaultDeps(log), snapshots: racing }, first.actor);
+  return { first, second, hooks, close: async () => (await first.close(), await second.close()) };
+}
+
+it.each([
+  ['a new password', 'pw-new'],
+  ['no password', null],
+] as const)('a snapshot of the state before a change to %s, saved by another writer at the worst moment, never opens from a backup', async (_label, password) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-sealed-snap-'));
+  dirs.push(dir);
+  const { first, second, hooks, close } = await twoWriters(dir);
+  try {
+    await first.registerUser({ username: 'racer', password: 'pw-old' });
+    for (let i = 0; i < SNAPSHOT_EVERY + 2; i++) await (i % 2 === 0 ? first.deactivateUser('racer') : first.activateUser('racer'));
+    // The first writer has folded the user (old hash) and is about to save a snapshot of it…
+    const stale = await loadUserStream(first.deps, 'racer');
+    const oldHash = (stale.state as { passwordHash: string }).passwordHash;
+    const staleSave = () => first.deps.snapshots!.save(encodeSnapshot(stale.streamId, stale.last!.revision, stale.last!.hash, stale.state));
+    const backupAs = (name: string) => {
+      const live = new Database(join(dir, 'log.db'), { readonly: true });
+      live.exec(`VACUUM INTO '${join(dir, name)}'`);
+      live.close();
+      return join(dir, name);
+    };
+    // …and does, while the second writer retires the old snapshots of its password change; a backup is taken then.
+    const backups: string[] = [];
+    hooks.before = async () => {
+      hooks.before = async () => {};
+      await staleSave();
+      backups.push(backupAs('during.db'));
+    };
+    await second.setPassword('racer', password);
+    await staleSave(); // and once more after the change: refused by the deletion's floor
+    backups.push(backupAs('after.db'));
+    expect(backups).toHaveLength(2);
+    for (const backup of backups) {
+      const restored = await openLog({ store: `sqlite:${backup}`, vault: `sqlite:${join(dir, 'log.vault.db')}` });
+      try {
+        const opened = await restored.snapshotStore!().load(stale.streamId);
+        expect(opened?.body ?? '').not.toContain(oldHash);
+      } finally {
+        await restored.close();
+      }
+    }
+    const now = await loadUserStream(first.deps, 'racer');
+    expect((now.state as { passwordHash: string | null }).passwordHash).not.toBe(oldHash);
+  } finally {
+    await close();
   }
 });

@@ -26,8 +26,8 @@ export interface Vault {
   /** A new key for one password hash of the stream. */
   newPasswordKey(streamId: string): Promise<VaultKey>;
   /**
-   * The password keys of the stream that still exist: the current hash's, and for a moment during
-   * a password change (or after one interrupted before its shred) also older ones.
+   * The password keys of the stream that still exist, oldest first: the current hash's, and for a
+   * moment during a password change (or after one interrupted before its shred) others.
    */
   passwordKeys(streamId: string): Promise<VaultKey[]>;
   /**

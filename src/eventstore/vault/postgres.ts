@@ -133,7 +133,7 @@ export class PostgresVault implements Vault {
   }
 
   async passwordKeys(streamId: string): Promise<VaultKey[]> {
-    const { rows } = await this.query<{ key_id: string; secret: Buffer }>(`SELECT key_id, secret FROM ${this.table} WHERE stream_id = $1 AND kind = 'password'`, [streamId]);
+    const { rows } = await this.query<{ key_id: string; secret: Buffer }>(`SELECT key_id, secret FROM ${this.table} WHERE stream_id = $1 AND kind = 'password' ORDER BY created_at, key_id`, [streamId]);
     return rows.map((row) => ({ keyId: row.key_id, secret: row.secret }));
   }
 

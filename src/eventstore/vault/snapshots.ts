@@ -23,8 +23,12 @@ export class SealedSnapshots implements SnapshotStore {
 
   async load(streamId: string): Promise<StoredSnapshot | null> {
     const stored = await this.inner.load(streamId);
-    // A snapshot kept in clear (written before snapshots were sealed) is not trusted: a miss, replaced by the next save.
-    if (stored === null || !stored.checksum.startsWith(SEALED_MARK)) return null;
+    if (stored === null) return null;
+    if (!stored.checksum.startsWith(SEALED_MARK)) {
+      // Kept in clear (written before snapshots were sealed): not trusted, and deleted (best effort).
+      await this.inner.deleteSnapshots(streamId).catch(() => {});
+      return null;
+    }
     const userKeyId = keyIdOf(stored.body);
     const passwordKeyId = stored.checksum.slice(SEALED_MARK.length);
     if (userKeyId === null) return null;
@@ -43,15 +47,18 @@ export class SealedSnapshots implements SnapshotStore {
   }
 
   /**
-   * Sealed under the current password key (if the user has one) and the user key. No snapshot for
-   * a stream without a user key (erased, or never sealed), nor while it has more than one password
-   * key (a password change under way, or one interrupted before its shred): which one would the
-   * snapshot's hash need?
+   * Sealed under the stream's oldest password key (if it has one), then its user key; no snapshot
+   * for a stream without a user key (erased, or never sealed). Why that key: a password change
+   * makes a new key, appends, deletes the stream's snapshots, then shreds every password key but
+   * the new one. While a change is under way the oldest key is one the change shreds, so a snapshot
+   * of the older state saved then (and any backup of it) dies with that key; once the older keys
+   * are shredded, the deletion's floor already refuses a snapshot of the older state. Otherwise the
+   * stream has one password key: the current hash's.
    */
   async save(snapshot: StoredSnapshot): Promise<void> {
     if (isSealed(snapshot.body)) throw new Error('SealedSnapshots.save: the body is already sealed');
     const [userKey, passwordKeys] = await Promise.all([this.vault.userKey(snapshot.streamId), this.vault.passwordKeys(snapshot.streamId)]);
-    if (userKey === null || passwordKeys.length > 1) return;
+    if (userKey === null) return;
     const passwordKey = passwordKeys[0];
     let body: unknown = [snapshot.body, snapshot.checksum];
     if (passwordKey) body = seal(body, passwordKey.keyId, passwordKey.secret);

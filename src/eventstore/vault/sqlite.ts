@@ -118,7 +118,7 @@ export class SqliteVault implements Vault {
   }
 
   async passwordKeys(streamId: string): Promise<VaultKey[]> {
-    const rows = this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'password'").all(streamId) as { key_id: string; secret: Buffer }[];
+    const rows = this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'password' ORDER BY rowid").all(streamId) as { key_id: string; secret: Buffer }[];
     return rows.map((row) => ({ keyId: row.key_id, secret: row.secret }));
   }
 
