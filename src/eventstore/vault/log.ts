@@ -21,6 +21,13 @@ export interface SealContext {
   source: string;
 }
 
+/** One user's events to seal, in their stream. */
+export interface SealItem {
+  streamId: string;
+  owner: string;
+  events: readonly { type: string; data: unknown }[];
+}
+
 /** The sealed events, and what has to happen once they are in the log. */
 export interface Sealed {
   events: { type: string; data: unknown; metadata: Record<string, unknown> }[];
@@ -121,7 +128,7 @@ export class SealedLog implements EventStore {
 
   /** `user-<hex(HMAC-SHA256(pepper, username))[0..32]>`: the stream id of a new user. */
   async hmacStreamId(username: string): Promise<string> {
-    return `${USER_STREAM_PREFIX}${createHmac('sha256', await this.pepper()).update(username, 'utf8').digest('hex').slice(0, STREAM_HEX)}`;
+    return hmacStreamOf(await this.pepper(), username);
   }
 
   /**
@@ -154,59 +161,95 @@ export class SealedLog implements EventStore {
   }
 
   /**
+   * `streamIdOf` and the (opened) events of that stream, for many usernames at once: one vault
+   * query for which streams have a user key, one to open every event read.
+   */
+  async resolveMany(usernames: readonly string[]): Promise<{ streamId: string; history: RecordedEvent[] }[]> {
+    const pepper = await this.pepper();
+    const hmacs = usernames.map((username) => hmacStreamOf(pepper, username));
+    const legacies = usernames.map((username) => userStreamId(username));
+    const known = await this.vault.usernames([...hmacs, ...legacies]);
+    const found: { streamId: string; history: RecordedEvent[] }[] = [];
+    for (let i = 0; i < usernames.length; i++) {
+      const [hmac, legacy] = [hmacs[i]!, legacies[i]!];
+      let streamId = known.has(hmac) || !known.has(legacy) ? hmac : legacy;
+      let history = await this.sealed.readStream(streamId);
+      if (history.length === 0 && !known.has(hmac) && !known.has(legacy)) {
+        const old = await this.sealed.readStream(legacy);
+        if (old.length > 0) [streamId, history] = [legacy, old];
+      }
+      found.push({ streamId, history });
+    }
+    const opened = await this.open(found.flatMap((user) => user.history));
+    let next = 0;
+    return found.map(({ streamId, history }) => ({ streamId, history: opened.slice(next, (next += history.length)) }));
+  }
+
+  /**
    * Seals what `execute` decided for `owner`'s stream: personal data fields under the owner's
    * user key (made with the stream's first event), each password hash under a new key of its own,
    * and the metadata's actor and source under the actor's key when the actor is a user here.
    */
   async seal(streamId: string, owner: string, events: readonly { type: string; data: unknown }[], context: SealContext): Promise<Sealed> {
-    const ownerKey = (await this.vault.userKey(streamId, { username: owner }))!;
-    let actorKey: VaultKey | null = null;
-    if (context.actor === owner) actorKey = ownerKey;
-    else if (context.channel !== 'cli') actorKey = await this.vault.userKeyByName(context.actor);
-    let passwordChanged = false;
-    let keep: string | null = null;
-    let erased = false;
-    const sealed: Sealed['events'] = [];
-    for (const event of events) {
-      const data: Record<string, unknown> = { ...(event.data as Record<string, unknown>) };
-      for (const [field, value] of Object.entries(data)) {
-        if (field === PASSWORD_FIELD) {
-          passwordChanged = true;
-          keep = null;
-          if (typeof value === 'string') {
-            const key = await this.vault.newPasswordKey(streamId);
-            data[field] = seal(value, key.keyId, key.secret);
-            keep = key.keyId;
-          }
-        } else if (PERSONAL_FIELDS.has(field) && typeof value === 'string') {
-          data[field] = seal(value, ownerKey.keyId, ownerKey.secret);
-        }
-      }
-      if (event.type === 'UserDeleted') erased = true;
+    return (await this.sealMany([{ streamId, owner, events }], context))[0]!;
+  }
+
+  /** `seal` for the streams of many users (an import's batch): their keys made in one vault write. */
+  async sealMany(items: readonly SealItem[], context: SealContext): Promise<Sealed[]> {
+    const passwords = (events: SealItem['events']) => events.filter((event) => typeof (event.data as Record<string, unknown>)[PASSWORD_FIELD] === 'string').length;
+    const keys = await this.vault.keysFor(items.map(({ streamId, owner, events }) => ({ streamId, username: owner, passwords: passwords(events) })));
+    // Looked up once all the batch's user keys exist (an actor among the users imported included).
+    const byName = context.channel !== 'cli' && items.some((item) => item.owner !== context.actor) ? await this.vault.userKeyByName(context.actor) : null;
+    return items.map(({ streamId, owner, events }, i) => {
+      const { user: ownerKey, passwords: passwordKeys } = keys[i]!;
+      const actorKey = context.actor === owner ? ownerKey : byName;
       const metaKey = actorKey ?? ownerKey;
-      sealed.push({
-        type: event.type,
-        data,
-        metadata: {
-          actor: actorKey ? seal(context.actor, actorKey.keyId, actorKey.secret) : context.actor,
-          source: seal(context.source, metaKey.keyId, metaKey.secret),
-        },
+      // The same value under the same key for every event of the item: sealed once.
+      const metadata = {
+        actor: actorKey ? seal(context.actor, actorKey.keyId, actorKey.secret) : context.actor,
+        source: seal(context.source, metaKey.keyId, metaKey.secret),
+      };
+      let passwordChanged = false;
+      let keep: string | null = null;
+      let erased = false;
+      let nextPassword = 0;
+      const sealed: Sealed['events'] = events.map((event) => {
+        const data: Record<string, unknown> = { ...(event.data as Record<string, unknown>) };
+        for (const [field, value] of Object.entries(data)) {
+          if (field === PASSWORD_FIELD) {
+            passwordChanged = true;
+            keep = null;
+            if (typeof value === 'string') {
+              const key = passwordKeys[nextPassword++]!;
+              data[field] = seal(value, key.keyId, key.secret);
+              keep = key.keyId;
+            }
+          } else if (PERSONAL_FIELDS.has(field) && typeof value === 'string') {
+            data[field] = seal(value, ownerKey.keyId, ownerKey.secret);
+          }
+        }
+        if (event.type === 'UserDeleted') erased = true;
+        return { type: event.type, data, metadata: { ...metadata } };
       });
-    }
-    return {
-      events: sealed,
-      afterAppend: async () => {
-        if (erased) await this.vault.shred(streamId, { all: true });
-        else if (passwordChanged) await this.vault.shred(streamId, { passwordsExcept: keep });
-        return { erased, passwordChanged };
-      },
-    };
+      return {
+        events: sealed,
+        afterAppend: async () => {
+          if (erased) await this.vault.shred(streamId, { all: true });
+          else if (passwordChanged) await this.vault.shred(streamId, { passwordsExcept: keep });
+          return { erased, passwordChanged };
+        },
+      };
+    });
   }
 
   /** Deletes every key of the stream (finishing a delete that was interrupted before its shred). */
   async erase(streamId: string): Promise<number> {
     return this.vault.shred(streamId, { all: true });
   }
+}
+
+function hmacStreamOf(pepper: Buffer, username: string): string {
+  return `${USER_STREAM_PREFIX}${createHmac('sha256', pepper).update(username, 'utf8').digest('hex').slice(0, STREAM_HEX)}`;
 }
 
 function subjectOf(streamId: string, names: Map<string, string>): string | undefined {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Vault, VaultKey } from './port.js';
+import type { KeyRequest, StreamKeys, Vault, VaultKey } from './port.js';
 import { newKeyId, newSecret } from './seal.js';
 
 interface Row {
@@ -59,11 +59,15 @@ export class MemoryVault implements Vault {
     return found;
   }
 
-  async newPasswordKey(streamId: string): Promise<VaultKey> {
-    const keyId = newKeyId('password');
-    const secret = newSecret();
-    this.rows.set(keyId, { streamId, kind: 'password', username: null, secret });
-    return { keyId, secret };
+  async keysFor(requests: readonly KeyRequest[]): Promise<StreamKeys[]> {
+    return Promise.all(
+      requests.map(async ({ streamId, username, passwords }) => {
+        const user = (await this.userKey(streamId, { username }))!;
+        const made = Array.from({ length: passwords }, () => ({ keyId: newKeyId('password'), secret: newSecret() }));
+        for (const key of made) this.rows.set(key.keyId, { streamId, kind: 'password', username: null, secret: key.secret });
+        return { user, passwords: made };
+      }),
+    );
   }
 
   async passwordKeys(streamId: string): Promise<VaultKey[]> {

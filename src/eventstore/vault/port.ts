@@ -4,6 +4,20 @@ export interface VaultKey {
   secret: Buffer;
 }
 
+/** The keys `keysFor` makes or finds for one stream. */
+export interface KeyRequest {
+  streamId: string;
+  /** The stream's user, should its user key have to be made. */
+  username: string;
+  /** How many new password keys. */
+  passwords: number;
+}
+
+export interface StreamKeys {
+  user: VaultKey;
+  passwords: VaultKey[];
+}
+
 /**
  * The key store of crypto-shredding: per-user data keys and per-password keys, outside the log.
  * Deleting a key here erases what it sealed in every copy of the log at once. No method caches:
@@ -23,8 +37,12 @@ export interface Vault {
   userKeyByName(username: string): Promise<(VaultKey & { streamId: string }) | null>;
   /** The usernames of these streams' users, for the streams whose user key exists. */
   usernames(streamIds: readonly string[]): Promise<Map<string, string>>;
-  /** A new key for one password hash of the stream. */
-  newPasswordKey(streamId: string): Promise<VaultKey>;
+  /**
+   * In one durable write, for each request: the stream's user key (made with the username when
+   * there is none, as `userKey` with `create`) and `passwords` new keys, one per password hash to
+   * seal. Resolves once they are on disk, so nothing is ever sealed under a key that a crash loses.
+   */
+  keysFor(requests: readonly KeyRequest[]): Promise<StreamKeys[]>;
   /**
    * The password keys of the stream that still exist, oldest first: the current hash's, and for a
    * moment during a password change (or after one interrupted before its shred) others.

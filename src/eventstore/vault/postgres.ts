@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { StoreUnavailableError } from '../port.js';
-import type { Vault, VaultKey } from './port.js';
+import type { KeyRequest, StreamKeys, Vault, VaultKey } from './port.js';
 import { newKeyId, newSecret } from './seal.js';
 
 const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -125,11 +125,41 @@ export class PostgresVault implements Vault {
     return found;
   }
 
-  async newPasswordKey(streamId: string): Promise<VaultKey> {
-    const keyId = newKeyId('password');
-    const secret = newSecret();
-    await this.query(`INSERT INTO ${this.table} (key_id, stream_id, kind, secret) VALUES ($1, $2, 'password', $3)`, [keyId, streamId, secret]);
-    return { keyId, secret };
+  async keysFor(requests: readonly KeyRequest[]): Promise<StreamKeys[]> {
+    if (requests.length === 0) return [];
+    const users = requests.map(({ streamId, username }) => ({ streamId, username, keyId: newKeyId('user'), secret: newSecret() }));
+    const made = requests.map(({ passwords }) => Array.from({ length: passwords }, () => ({ keyId: newKeyId('password'), secret: newSecret() })));
+    const passwords = made.flatMap((keys, i) => keys.map((key) => ({ ...key, streamId: requests[i]!.streamId })));
+    // One statement, so one commit for every key. Then the user keys as they are now: ours, or the
+    // ones another writer made first (a new statement sees what that writer committed).
+    await this.query(
+      `WITH users AS (
+         INSERT INTO ${this.table} (key_id, stream_id, kind, username, secret)
+         SELECT key_id, stream_id, 'user', username, secret FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS u (key_id, stream_id, username, secret)
+         ON CONFLICT DO NOTHING
+       )
+       INSERT INTO ${this.table} (key_id, stream_id, kind, secret)
+       SELECT key_id, stream_id, 'password', secret FROM unnest($5::text[], $6::text[], $7::bytea[]) AS p (key_id, stream_id, secret)`,
+      [
+        users.map((u) => u.keyId),
+        users.map((u) => u.streamId),
+        users.map((u) => u.username),
+        users.map((u) => u.secret),
+        passwords.map((k) => k.keyId),
+        passwords.map((k) => k.streamId),
+        passwords.map((k) => k.secret),
+      ],
+    );
+    const { rows } = await this.query<{ stream_id: string; key_id: string; secret: Buffer }>(
+      `SELECT stream_id, key_id, secret FROM ${this.table} WHERE kind = 'user' AND stream_id = ANY($1)`,
+      [[...new Set(users.map((u) => u.streamId))]],
+    );
+    const byStream = new Map(rows.map((row) => [row.stream_id, { keyId: row.key_id, secret: row.secret }]));
+    return requests.map(({ streamId }, i) => {
+      const user = byStream.get(streamId);
+      if (!user) throw new Error(`the vault has no user key for stream ${streamId}, and cannot make one`);
+      return { user, passwords: made[i]! };
+    });
   }
 
   async passwordKeys(streamId: string): Promise<VaultKey[]> {

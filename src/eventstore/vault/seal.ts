@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 
 /** What a sealed field reads as once its key is gone (user deleted, or a superseded password hash). */
 export const ERASED = '[erased]';
@@ -12,13 +12,32 @@ const SEALED = /^sealed:v1:([up][A-Za-z0-9_-]{22}):([A-Za-z0-9_-]+)$/;
 
 export type KeyKind = 'user' | 'password';
 
+/**
+ * Random bytes from a pool the CSPRNG refills 4 KiB at a time: an import makes a key id, a secret
+ * and an IV or three per user, and one call into the CSPRNG per 12 bytes costs more than the AES.
+ * Each caller gets a copy, and the bytes handed out are zeroed in the pool.
+ */
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+
+function random(size: number): Buffer {
+  if (used + size > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const out = Buffer.from(pool.subarray(used, used + size));
+  pool.fill(0, used, used + size);
+  used += size;
+  return out;
+}
+
 /** A fresh key id: `u`/`p` and 128 random bits. It names a key, never a person. */
 export function newKeyId(kind: KeyKind): string {
-  return (kind === 'user' ? 'u' : 'p') + randomBytes(16).toString('base64url');
+  return (kind === 'user' ? 'u' : 'p') + random(16).toString('base64url');
 }
 
 export function newSecret(): Buffer {
-  return randomBytes(32);
+  return random(32);
 }
 
 export function isSealed(value: unknown): value is string {
@@ -37,7 +56,7 @@ export function keyIdOf(value: unknown): string | null {
 
 /** `sealed:v1:<keyId>:<base64url(iv ‖ ciphertext ‖ tag)>`, AES-256-GCM over the value's JSON, the prefix as AAD. */
 export function seal(value: unknown, keyId: string, secret: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = random(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', secret, iv);
   cipher.setAAD(Buffer.from(`${PREFIX}${keyId}`));
   const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);

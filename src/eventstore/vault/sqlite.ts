@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../port.js';
-import type { Vault, VaultKey } from './port.js';
+import type { KeyRequest, StreamKeys, Vault, VaultKey } from './port.js';
 import { newKeyId, newSecret } from './seal.js';
 
 const SCHEMA_VERSION = 1;
@@ -19,6 +19,8 @@ export class SqliteVault implements Vault {
   readonly where: string;
   /** Writes waiting for the next group commit (see `write`). */
   private pending: { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
+  /** Statements prepared once (an import runs some of them a hundred thousand times). */
+  private readonly sql: Record<'insert' | 'userKey' | 'shredAll' | 'shredPasswords', Database.Statement>;
 
   constructor(readonly path: string) {
     this.where = `SQLite file ${path}`;
@@ -34,6 +36,12 @@ export class SqliteVault implements Vault {
     } catch (error) {
       throw new StoreUnavailableError(`TOKENLEDGER_VAULT: cannot open SQLite file ${path}: ${(error as Error).message}`);
     }
+    this.sql = {
+      insert: this.db.prepare('INSERT INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      userKey: this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'user'"),
+      shredAll: this.db.prepare('DELETE FROM keys WHERE stream_id = ?'),
+      shredPasswords: this.db.prepare("DELETE FROM keys WHERE stream_id = ? AND kind = 'password' AND key_id IS NOT ?"),
+    };
   }
 
   private migrate(): void {
@@ -78,12 +86,10 @@ export class SqliteVault implements Vault {
   }
 
   async userKey(streamId: string, create?: { username: string }): Promise<VaultKey | null> {
-    const select = () =>
-      this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'user'").get(streamId) as { key_id: string; secret: Buffer } | undefined;
+    const select = () => this.sql.userKey.get(streamId) as { key_id: string; secret: Buffer } | undefined;
     let row = select();
     if (!row && create) {
-      const insert = this.db.prepare("INSERT OR IGNORE INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'user', ?, ?, ?)");
-      await this.write(() => insert.run(newKeyId('user'), streamId, create.username, newSecret(), new Date().toISOString()));
+      await this.write(() => this.sql.insert.run(newKeyId('user'), streamId, 'user', create.username, newSecret(), new Date().toISOString()));
       row = select();
     }
     return row ? { keyId: row.key_id, secret: row.secret } : null;
@@ -109,12 +115,23 @@ export class SqliteVault implements Vault {
     return found;
   }
 
-  async newPasswordKey(streamId: string): Promise<VaultKey> {
-    const keyId = newKeyId('password');
-    const secret = newSecret();
-    const insert = this.db.prepare("INSERT INTO keys (key_id, stream_id, kind, username, secret, created_at) VALUES (?, ?, 'password', NULL, ?, ?)");
-    await this.write(() => insert.run(keyId, streamId, secret, new Date().toISOString()));
-    return { keyId, secret };
+  async keysFor(requests: readonly KeyRequest[]): Promise<StreamKeys[]> {
+    const { insert, userKey } = this.sql;
+    return this.write(() => {
+      const at = new Date().toISOString();
+      return requests.map(({ streamId, username, passwords }) => {
+        let user: VaultKey = { keyId: newKeyId('user'), secret: newSecret() };
+        // Not inserted: the stream has its user key already (or another writer made it first).
+        if (insert.run(user.keyId, streamId, 'user', username, user.secret, at).changes === 0) {
+          const row = userKey.get(streamId) as { key_id: string; secret: Buffer } | undefined;
+          if (!row) throw new Error(`the vault has no user key for stream ${streamId}, and cannot make one`);
+          user = { keyId: row.key_id, secret: row.secret };
+        }
+        const made = Array.from({ length: passwords }, () => ({ keyId: newKeyId('password'), secret: newSecret() }));
+        for (const key of made) insert.run(key.keyId, streamId, 'password', null, key.secret, at);
+        return { user, passwords: made };
+      });
+    });
   }
 
   async passwordKeys(streamId: string): Promise<VaultKey[]> {
@@ -124,9 +141,7 @@ export class SqliteVault implements Vault {
 
   async shred(streamId: string, what: { all: true } | { passwordsExcept: string | null }): Promise<number> {
     const info = await this.write(() =>
-      'all' in what
-        ? this.db.prepare('DELETE FROM keys WHERE stream_id = ?').run(streamId)
-        : this.db.prepare("DELETE FROM keys WHERE stream_id = ? AND kind = 'password' AND key_id IS NOT ?").run(streamId, what.passwordsExcept),
+      'all' in what ? this.sql.shredAll.run(streamId) : this.sql.shredPasswords.run(streamId, what.passwordsExcept),
     );
     return info.changes;
   }

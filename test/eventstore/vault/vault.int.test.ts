@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openVault } from '../../../src/eventstore/vault/open.js';
-import type { Vault } from '../../../src/eventstore/vault/port.js';
+import type { Vault, VaultKey } from '../../../src/eventstore/vault/port.js';
 import { pgSchemas } from '../postgres-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tl-vault-'));
@@ -47,8 +47,10 @@ describe.each(kinds)('the %s vault', (_name, url) => {
     await withVault(async (vault) => {
       const user = (await vault.userKey('user-c', { username: 'carol' }))!;
       const other = (await vault.userKey('user-d', { username: 'dave' }))!;
-      const [p1, p2, p3] = [await vault.newPasswordKey('user-c'), await vault.newPasswordKey('user-c'), await vault.newPasswordKey('user-c')];
-      const dp = await vault.newPasswordKey('user-d');
+      const passwordKeys = async (streamId: string, username: string, passwords: number) => (await vault.keysFor([{ streamId, username, passwords }]))[0]!.passwords;
+      const [p1, p2] = (await passwordKeys('user-c', 'carol', 2)) as [VaultKey, VaultKey];
+      const [p3] = (await passwordKeys('user-c', 'carol', 1)) as [VaultKey];
+      const [dp] = (await passwordKeys('user-d', 'dave', 1)) as [VaultKey];
       const ofCarol = (keys: { keyId: string }[]) => keys.map((k) => k.keyId).sort();
       expect(ofCarol(await vault.passwordKeys('user-c'))).toEqual([p1.keyId, p2.keyId, p3.keyId].sort());
       expect(await vault.shred('user-c', { passwordsExcept: p3.keyId })).toBe(2);
@@ -60,6 +62,26 @@ describe.each(kinds)('the %s vault', (_name, url) => {
       expect([...(await vault.keys(ids)).keys()].sort()).toEqual([other.keyId, dp.keyId].sort());
       expect(await vault.userKeyByName('carol')).toBeNull();
       expect(await vault.usernames(['user-c'])).toEqual(new Map());
+    });
+  });
+
+  it('makes the keys of many streams in one call: user keys made or found (also when two calls race), one key per password', async () => {
+    await withVault(async (vault) => {
+      const carol = (await vault.userKey('user-c', { username: 'carol' }))!;
+      const asked = [
+        { streamId: 'user-c', username: 'carol', passwords: 1 },
+        { streamId: 'user-d', username: 'dave', passwords: 2 },
+        { streamId: 'user-e', username: 'erin', passwords: 0 },
+      ];
+      const [first, second] = await Promise.all([vault.keysFor(asked), vault.keysFor(asked)]);
+      expect(first!.map((keys) => keys.user.keyId)).toEqual(second!.map((keys) => keys.user.keyId));
+      expect(first![0]!.user).toEqual(carol);
+      expect(first!.map((keys) => keys.passwords.length)).toEqual([1, 2, 0]);
+      expect(await vault.usernames(['user-c', 'user-d', 'user-e'])).toEqual(new Map([['user-c', 'carol'], ['user-d', 'dave'], ['user-e', 'erin']]));
+      const made = [...first!, ...second!].flatMap((keys) => [keys.user, ...keys.passwords]);
+      const stored = await vault.keys(made.map((key) => key.keyId));
+      for (const key of made) expect(stored.get(key.keyId)).toEqual(key.secret);
+      expect(new Set(made.map((key) => key.keyId)).size).toBe(3 + 2 * 3);
     });
   });
 
