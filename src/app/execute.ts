@@ -126,6 +126,53 @@ export async function readUser(deps: LedgerDeps, username: string): Promise<{ st
   return { state, history };
 }
 
+/** Decided events as the log stores them: sealed (on a sealing log), with their metadata, each chained to the one before. */
+export function chain(
+  deps: LedgerDeps,
+  streamId: string,
+  last: LoadedUser['last'],
+  events: readonly LedgerEvent[],
+  sealed: Sealed | null,
+  actor: Actor,
+  now: string,
+  correlationId: string,
+): { envelopes: NewEvent[]; revision: bigint; hash: string } {
+  let prevHash = last ? last.hash : GENESIS_HASH;
+  let revision = last ? last.revision : -1n;
+  const envelopes = events.map((event, i) => {
+    revision += 1n;
+    const stored = sealed?.events[i];
+    const metadata: Record<string, unknown> = {
+      eventId: deps.newId(),
+      actor: stored?.metadata.actor ?? actor.actor,
+      channel: actor.channel,
+      source: stored?.metadata.source ?? actor.source,
+      at: now,
+      correlationId,
+      prevHash,
+    };
+    const data = stored?.data ?? event.data;
+    metadata.hash = eventHash({ streamId, revision, type: event.type, data, metadata });
+    prevHash = metadata.hash as string;
+    return { type: event.type, data, metadata };
+  });
+  return { envelopes, revision, hash: prevHash };
+}
+
+/** What an append leaves to do: obsolete snapshots and keys retired, a snapshot kept. */
+export async function settle(
+  deps: LedgerDeps,
+  streamId: string,
+  events: LedgerEvent[],
+  sealed: Sealed | null,
+  tail: number,
+  chained: { revision: bigint; hash: string },
+  state: UserState,
+): Promise<void> {
+  await retireObsolete(deps, streamId, events, sealed);
+  await keepSnapshots(deps, streamId, events, tail + events.length, chained.revision, chained.hash, state);
+}
+
 /**
  * The write path: load the user's stream, decide, chain the hashes, append with the revision
  * we decided on. A lost race reloads and decides again, so the loser sees the winner's events
@@ -155,38 +202,19 @@ export async function execute(
     const now = deps.clock().toISOString();
     const events = decide(command(now, state, history), state, username);
     if (events.length === 0) return { state, events, position: null };
-    let prevHash = last ? last.hash : GENESIS_HASH;
-    let revision = last ? last.revision : -1n;
     // A sealing log: personal fields sealed before hashing, so the chain covers the sealed form.
     const sealed: Sealed | null = log && (await log.seal(streamId, username, events, actor));
-    const envelopes: NewEvent[] = events.map((event, i) => {
-      revision += 1n;
-      const stored = sealed?.events[i];
-      const metadata: Record<string, unknown> = {
-        eventId: deps.newId(),
-        actor: stored?.metadata.actor ?? actor.actor,
-        channel: actor.channel,
-        source: stored?.metadata.source ?? actor.source,
-        at: now,
-        correlationId,
-        prevHash,
-      };
-      const data = stored?.data ?? event.data;
-      metadata.hash = eventHash({ streamId, revision, type: event.type, data, metadata });
-      prevHash = metadata.hash as string;
-      return { type: event.type, data, metadata };
-    });
+    const chained = chain(deps, streamId, last, events, sealed, actor, now, correlationId);
     let position: bigint;
     try {
-      position = (await deps.store.append(streamId, envelopes, last ? last.revision : 'no_stream')).position;
+      position = (await deps.store.append(streamId, chained.envelopes, last ? last.revision : 'no_stream')).position;
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= MAX_ATTEMPTS) throw error;
       continue;
     }
     // Outside the retry: once appended, the command is done; deciding it again would append twice.
     const executed = { state: fold(state, events), events, position };
-    await retireObsolete(deps, streamId, events, sealed);
-    await keepSnapshots(deps, streamId, events, tail + events.length, revision, prevHash, executed.state);
+    await settle(deps, streamId, events, sealed, tail, chained, executed.state);
     try {
       await deps.afterAppend(position);
     } catch (error) {

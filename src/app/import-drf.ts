@@ -2,7 +2,7 @@ import { IMPORTED_TOKEN_NAME, decide, ledgerEventOf, type ImportedUser, type Use
 import type { RecordedEvent } from '../eventstore/port.js';
 import { ProjectionBehindError, ProjectionUnavailableError } from '../projection/port.js';
 import type { Actor, Caller, LedgerDeps } from './context.js';
-import { execute, readUser } from './execute.js';
+import { executeMany, loadUserStreams } from './execute-many.js';
 import { algorithmOf, type PasswordAlgorithm } from './passwords/index.js';
 import { requireSuperuser } from './privileges.js';
 import { usernameSchema } from './validation.js';
@@ -30,8 +30,8 @@ export interface DrfImportOptions {
   dryRun?: boolean;
   /** Bring users who exist with other data to DRF's values, rather than skip them. */
   overwrite?: boolean;
-  /** Users imported at once (their appends share commits). */
-  concurrency?: number;
+  /** Users imported at once: loaded together, their keys made in one vault write, their appends in one commit (default: up to 1,000). */
+  batchSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -66,6 +66,13 @@ export interface DrfImportSummary {
   /** Events appended (on a dry run: that would be). */
   events: number;
 }
+
+/**
+ * Users per batch (a vault commit and a log commit each): large enough that the commits cost
+ * little per user, and at most a twentieth of the import, so that progress shows in steps.
+ */
+const MAX_BATCH = 1_000;
+const STEPS = 20;
 
 type Outcome = 'created' | 'unchanged' | 'overwritten' | 'conflict';
 
@@ -122,10 +129,10 @@ function plan(
 }
 
 /**
- * Imports DRF users and their keys: each user in one append through `execute` (the app's one
- * write path), so an import stopped at any point holds every user entirely or not at all, and a
- * second run appends nothing for users already there. Appends skip the per-write wait for the
- * projection and wait once at the end.
+ * Imports DRF users and their keys, a batch at a time through `executeMany` (the app's write path
+ * for many users): each user in one append, so an import stopped at any point holds every user
+ * entirely or not at all, and a second run appends nothing for users already there. Appends skip
+ * the per-write wait for the read models and wait once at the end.
  */
 export async function importDrf(deps: LedgerDeps, caller: Caller, input: DrfImportInput, options: DrfImportOptions = {}): Promise<DrfImportSummary> {
   // An import creates staff users and superusers and may overwrite anyone: the operator's work.
@@ -150,64 +157,69 @@ export async function importDrf(deps: LedgerDeps, caller: Caller, input: DrfImpo
   const overwrite = options.overwrite ?? false;
   let last: bigint | null = null;
 
-  const one = async (user: DrfUserInput): Promise<void> => {
-    const { hash, algorithm } = storedPassword(user.password);
-    summary.passwords[algorithm] = (summary.passwords[algorithm] ?? 0) + 1;
-    if (!usernameSchema.safeParse(user.username).success) {
-      summary.invalid.push({ username: user.username, reason: 'not a valid tokenledger username (letters, digits and @/./+/-/_, at most 150)' });
-      return;
+  const imported = (user: DrfUserInput, hash: string | null, now: string, overwriting: ImportedUser['overwrite']): ImportedUser & { now: string } => ({
+    userId: deps.newId(),
+    username: user.username,
+    active: user.isActive,
+    isStaff: user.isStaff,
+    isSuperuser: user.isSuperuser,
+    passwordHash: hash,
+    joinedAt: user.dateJoined,
+    token: user.token && { tokenId: deps.newId(), digest: user.token.digest, keyPrefix: user.token.keyPrefix, createdAt: user.token.created },
+    overwrite: overwriting,
+    now,
+  });
+
+  const importBatch = async (users: readonly DrfUserInput[]): Promise<void> => {
+    const valid: { user: DrfUserInput; hash: string | null; decided?: ReturnType<typeof plan> }[] = [];
+    for (const user of users) {
+      const { hash, algorithm } = storedPassword(user.password);
+      summary.passwords[algorithm] = (summary.passwords[algorithm] ?? 0) + 1;
+      if (usernameSchema.safeParse(user.username).success) valid.push({ user, hash });
+      else summary.invalid.push({ username: user.username, reason: 'not a valid tokenledger username (letters, digits and @/./+/-/_, at most 150)' });
     }
-    const imported = (now: string, overwriting: ImportedUser['overwrite']): ImportedUser & { now: string } => ({
-      userId: deps.newId(),
-      username: user.username,
-      active: user.isActive,
-      isStaff: user.isStaff,
-      isSuperuser: user.isSuperuser,
-      passwordHash: hash,
-      joinedAt: user.dateJoined,
-      token: user.token && { tokenId: deps.newId(), digest: user.token.digest, keyPrefix: user.token.keyPrefix, createdAt: user.token.created },
-      overwrite: overwriting,
-      now,
-    });
-    let decided: ReturnType<typeof plan>;
-    let appended: { type: string }[];
+    let appended: { type: string }[][];
     if (summary.dryRun) {
-      const { state, history } = await readUser(deps, user.username);
-      decided = plan(state, history, user, hash, overwrite);
-      appended = decide({ type: 'ImportUser', data: imported(new Date(0).toISOString(), decided.overwrite) }, state, user.username);
+      const loaded = await loadUserStreams(deps, valid.map(({ user }) => user.username));
+      appended = valid.map((one, i) => {
+        const { state, history } = loaded[i]!;
+        one.decided = plan(state, history, one.user, one.hash, overwrite);
+        return decide({ type: 'ImportUser', data: imported(one.user, one.hash, new Date(0).toISOString(), one.decided.overwrite) }, state, one.user.username);
+      });
     } else {
-      const executed = await execute(writing, user.username, importing, (now, state, history) => {
-        decided = plan(state, history, user, hash, overwrite);
-        return { type: 'ImportUser', data: imported(now, decided.overwrite) };
-      }, { fullHistory: true });
-      appended = executed.events;
-      if (executed.position !== null && (last === null || executed.position > last)) last = executed.position;
+      const executed = await executeMany(
+        writing,
+        importing,
+        valid.map((one) => ({
+          username: one.user.username,
+          command: (now, state, history) => {
+            one.decided = plan(state, history, one.user, one.hash, overwrite);
+            return { type: 'ImportUser', data: imported(one.user, one.hash, now, one.decided.overwrite) };
+          },
+        })),
+      );
+      appended = executed.map((result) => {
+        if (result.position !== null && (last === null || result.position > last)) last = result.position;
+        return result.events;
+      });
     }
-    const { outcome, differs } = decided!;
-    if (outcome === 'conflict') summary.conflicts.push({ username: user.username, differs });
-    else summary[outcome]++;
-    summary.events += appended.length;
-    summary.tokens += appended.filter((e) => e.type === 'TokenIssued').length;
+    valid.forEach(({ user, decided }, i) => {
+      const { outcome, differs } = decided!;
+      if (outcome === 'conflict') summary.conflicts.push({ username: user.username, differs });
+      else summary[outcome]++;
+      summary.events += appended[i]!.length;
+      summary.tokens += appended[i]!.filter((e) => e.type === 'TokenIssued').length;
+    });
   };
 
   const total = input.users.length;
-  let next = 0;
-  let done = 0;
-  let failed: unknown = null;
-  const worker = async () => {
-    while (failed === null && next < total) {
-      const user = input.users[next++]!;
-      try {
-        await one(user);
-      } catch (error) {
-        failed ??= error;
-        return;
-      }
-      options.onProgress?.(++done, total);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 128, total)) }, worker));
-  if (failed !== null) throw failed;
+  const size = Math.max(1, options.batchSize ?? Math.min(MAX_BATCH, Math.ceil(total / STEPS)));
+  for (let done = 0; done < total; ) {
+    const batch = input.users.slice(done, done + size);
+    await importBatch(batch);
+    done += batch.length;
+    options.onProgress?.(done, total);
+  }
   summary.conflicts.sort((a, b) => a.username.localeCompare(b.username));
   summary.invalid.sort((a, b) => a.username.localeCompare(b.username));
   if (last !== null) {
