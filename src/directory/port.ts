@@ -185,4 +185,11 @@ export interface DirectoryDump {
   users: (DirectoryUser & { streamId: string })[];
   tokens: (Omit<DirectoryToken, 'status'> & { streamId: string; digest: string; previousDigest: string | null; revokeReason: string | null })[];
   digests: (DigestHolder & { digest: string })[];
+  /**
+   * The side tables that serve the filters, sorted: a token's scopes one per row, and (SQLite) the
+   * trigrams of each username's search key. Derived from the rows above: equal whenever they are.
+   */
+  tokenScopes: { scope: string; name: string; username: string; createdAt: string; tokenId: string; streamId: string }[];
+  /** Per user, the trigrams as one text (space-separated), so no single trigram reads as a name. */
+  userGrams: { username: string; streamId: string; grams: string }[];
 }

@@ -145,6 +145,51 @@ function migrations(schema: string): string[] {
     END
     $fn$;
     `,
+    // 2: what the lists filter by is served by an index (see the SQLite adapter's SCHEMA_V2; the
+    // username search is pg_trgm's, made apart by trigramIndex since the extension may be missing).
+    `
+    CREATE INDEX users_staff ON ${s}.users (is_staff, username, stream_id);
+    CREATE INDEX users_active ON ${s}.users (active, username, stream_id);
+    CREATE INDEX users_staff_active ON ${s}.users (is_staff, active, username, stream_id);
+    DROP INDEX ${s}.tokens_name;
+    CREATE INDEX tokens_name ON ${s}.tokens (name, username, created_at, token_id);
+    CREATE INDEX tokens_revoked ON ${s}.tokens (username, created_at, token_id) WHERE revoked_at IS NOT NULL;
+    CREATE INDEX tokens_expiry ON ${s}.tokens (expires_at) WHERE revoked_at IS NULL AND expires_at IS NOT NULL;
+    CREATE INDEX tokens_grace ON ${s}.tokens (grace_until) WHERE revoked_at IS NULL AND grace_until IS NOT NULL;
+    CREATE TABLE ${s}.token_scopes (
+      scope      text COLLATE "C" NOT NULL,
+      name       text COLLATE "C" NOT NULL,
+      username   text COLLATE "C" NOT NULL,
+      created_at text COLLATE "C" NOT NULL,
+      token_id   text COLLATE "C" NOT NULL,
+      stream_id  text COLLATE "C" NOT NULL,
+      PRIMARY KEY (scope, username, created_at, token_id, stream_id)
+    );
+    CREATE INDEX token_scopes_name ON ${s}.token_scopes (scope, name, username, created_at, token_id);
+    CREATE FUNCTION ${s}.token_scopes_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.scopes <> '[]' THEN
+        DELETE FROM ${s}.token_scopes WHERE scope IN (SELECT jsonb_array_elements_text(OLD.scopes::jsonb))
+          AND username = OLD.username AND created_at = OLD.created_at AND token_id = OLD.token_id AND stream_id = OLD.stream_id;
+      END IF;
+      IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.scopes <> '[]' THEN
+        INSERT INTO ${s}.token_scopes (scope, name, username, created_at, token_id, stream_id)
+          SELECT DISTINCT j, NEW.name, NEW.username, NEW.created_at, NEW.token_id, NEW.stream_id
+          FROM jsonb_array_elements_text(NEW.scopes::jsonb) j
+          ON CONFLICT DO NOTHING;
+      END IF;
+      RETURN NULL;
+    END
+    $fn$;
+    CREATE TRIGGER tokens_scopes AFTER INSERT OR DELETE ON ${s}.tokens FOR EACH ROW EXECUTE FUNCTION ${s}.token_scopes_sync();
+    CREATE TRIGGER tokens_scopes_update AFTER UPDATE ON ${s}.tokens FOR EACH ROW
+      WHEN (OLD.scopes IS DISTINCT FROM NEW.scopes OR OLD.name IS DISTINCT FROM NEW.name OR OLD.username IS DISTINCT FROM NEW.username
+        OR OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.token_id IS DISTINCT FROM NEW.token_id OR OLD.stream_id IS DISTINCT FROM NEW.stream_id)
+      EXECUTE FUNCTION ${s}.token_scopes_sync();
+    INSERT INTO ${s}.token_scopes (scope, name, username, created_at, token_id, stream_id)
+      SELECT DISTINCT j, t.name, t.username, t.created_at, t.token_id, t.stream_id FROM ${s}.tokens t, jsonb_array_elements_text(t.scopes::jsonb) j
+      ON CONFLICT DO NOTHING;
+    `,
   ];
 }
 
@@ -175,7 +220,7 @@ export class PostgresDirectory implements DirectoryStore {
     private readonly schema: string,
     readonly where: string,
   ) {
-    this.dialect = { table: (name) => `${q(schema)}.${name}`, bool: (value) => value };
+    this.dialect = { table: (name) => `${q(schema)}.${name}`, bool: (value) => value, indexedBy: () => '', lateral: true };
   }
 
   static async open(url: string): Promise<PostgresDirectory> {
@@ -221,7 +266,7 @@ export class PostgresDirectory implements DirectoryStore {
       return (await client.query(`SELECT coalesce(max(version), 0) AS v FROM ${s}.schema_version`)).rows[0].v;
     };
     try {
-      if ((await current()) === steps.length) return;
+      if ((await current()) === steps.length) return await this.trigramIndex(client);
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tokenledger-directory:${this.schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
@@ -235,11 +280,35 @@ export class PostgresDirectory implements DirectoryStore {
         await client.query(`INSERT INTO ${s}.schema_version (version) VALUES ($1)`, [v + 1]);
       }
       await client.query('COMMIT');
+      await this.trigramIndex(client);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
       client.release();
+    }
+  }
+
+  /**
+   * The username search's index: pg_trgm's GIN index on the search key, so `LIKE '%…%'` reads the
+   * users holding the pattern's trigrams, not every user. Made once, when pg_trgm can be had
+   * (a contrib extension, trusted: a database owner may create it); without it, searches are
+   * answered the same, by reading the users in list order (slower on large directories). Tried
+   * again at every open until it exists.
+   */
+  private async trigramIndex(client: pg.PoolClient): Promise<void> {
+    const s = q(this.schema);
+    const exists = await client.query('SELECT to_regclass($1) AS t', [`${s}.users_search_trgm`]);
+    if (exists.rows[0].t !== null) return;
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tokenledger-directory:${this.schema}`]);
+      await client.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+      const ns = (await client.query("SELECT extnamespace::regnamespace::text AS ns FROM pg_extension WHERE extname = 'pg_trgm'")).rows[0].ns as string;
+      await client.query(`CREATE INDEX IF NOT EXISTS users_search_trgm ON ${s}.users USING gin (username_key ${ns}.gin_trgm_ops)`);
+      await client.query('COMMIT');
+    } catch {
+      await client.query('ROLLBACK').catch(() => {});
     }
   }
 
@@ -302,7 +371,7 @@ export class PostgresDirectory implements DirectoryStore {
   async rebuild(batches: AsyncIterable<RecordedEvent[]>, onBatch?: (events: number) => void): Promise<{ events: number; checkpoint: bigint }> {
     return this.transaction('rebuilding', async (client) => {
       const t = this.dialect.table;
-      await client.query(`DELETE FROM ${t('users')}; DELETE FROM ${t('tokens')}; DELETE FROM ${t('digests')};`);
+      await client.query(`DELETE FROM ${t('token_scopes')}; DELETE FROM ${t('users')}; DELETE FROM ${t('tokens')}; DELETE FROM ${t('digests')};`);
       let count = 0;
       let checkpoint = 0n;
       for await (const batch of batches) {
@@ -380,6 +449,10 @@ export class PostgresDirectory implements DirectoryStore {
       'dumping',
       `SELECT * FROM ${t('digests')} ORDER BY digest COLLATE "C"`,
     );
+    const tokenScopes = await this.query<DirectoryDump['tokenScopes'][number]>(
+      'dumping',
+      `SELECT scope, name, username, created_at AS "createdAt", token_id AS "tokenId", stream_id AS "streamId" FROM ${t('token_scopes')} ORDER BY 1, 3, 4, 5, 6`,
+    );
     return {
       checkpoint: await this.checkpoint(),
       users: users.map((row) => ({ ...userOfRow(row), streamId: row.stream_id })),
@@ -388,6 +461,9 @@ export class PostgresDirectory implements DirectoryStore {
         return { ...token, streamId: row.stream_id, digest: row.digest, previousDigest: row.previous_digest, revokeReason: row.revoke_reason };
       }),
       digests: digests.map((row) => ({ digest: row.digest, streamId: row.stream_id, tokenId: row.token_id })),
+      tokenScopes,
+      // The username search is pg_trgm's index here: no side table.
+      userGrams: [],
     };
   }
 

@@ -18,8 +18,20 @@ import {
  * the log. Placeholders are written `?` and numbered for PostgreSQL by `numbered`.
  */
 export interface Dialect {
-  table(name: 'users' | 'tokens' | 'digests' | 'meta'): string;
+  table(name: 'users' | 'tokens' | 'digests' | 'meta' | 'token_scopes' | 'user_grams'): string;
   bool(value: boolean): unknown;
+  /**
+   * ` INDEXED BY <index>` on SQLite, whose adapter chose the plan (its planner has no statistics of
+   * a time range); nothing on PostgreSQL, whose planner has them.
+   */
+  indexedBy(index: string): string;
+  /**
+   * PostgreSQL: a token found from token_scopes is joined as a LATERAL subquery (a primary-key
+   * lookup per row), since its planner, estimating the two-column join as one row, would otherwise
+   * sort every token of the scope rather than read token_scopes in list order. SQLite: CROSS JOIN,
+   * which keeps token_scopes as the outer loop.
+   */
+  lateral: boolean;
 }
 
 export interface Built {
@@ -71,12 +83,47 @@ export function forgottenBefore(now: string): string {
   return new Date(Date.parse(now) - EXPIRED_RETENTION_MS).toISOString();
 }
 
-export function usersQuery(d: Dialect, query: UserQuery): Built {
+/**
+ * How the SQLite adapter drives a user search: from the posting list of one trigram in `user_grams`
+ * (rows of users whose search key holds it, in list order), the rarest of the pattern's, so a
+ * search reads at most that list, never every user. PostgreSQL needs no plan: its pg_trgm index
+ * and planner do this. Without a gram (patterns of fewer than three characters), the list order.
+ */
+export interface UserPlan {
+  gram?: string;
+}
+
+/** The anchor the user_grams trigrams of a search key start with, so that prefixes have trigrams too. */
+export const GRAM_ANCHOR = '\u0001';
+
+/** Distinct trigrams (in code points) of a text. */
+function trigrams(text: string): string[] {
+  const chars = [...text];
+  const grams = new Set<string>();
+  for (let i = 0; i + 3 <= chars.length; i++) grams.add(chars.slice(i, i + 3).join(''));
+  return [...grams];
+}
+
+/**
+ * The trigrams a user query's search and prefix require of a username (any one can drive the
+ * search): the search's own, and the anchored prefix's. Empty when both are shorter than that.
+ */
+export function userQueryGrams(query: Pick<UserQuery, 'search' | 'prefix'>): string[] {
+  const search = text('search', query.search);
+  const prefix = text('prefix', query.prefix);
+  return [...trigrams(search ? searchKey(search) : ''), ...trigrams(prefix ? GRAM_ANCHOR + searchKey(prefix) : '')];
+}
+
+export function usersQuery(d: Dialect, query: UserQuery, plan: UserPlan = {}): Built {
   const limit = pageSize(query.limit);
   const cursor = query.cursor === undefined ? null : decodeCursor('users', USER_COLUMNS.length, query.cursor);
   // The token count (first parameter) is the user's state's: tokens not revoked nor forgotten.
   const params: unknown[] = [forgottenBefore(query.now ?? new Date().toISOString())];
-  const where = ['u.erased = ?'];
+  const where: string[] = [];
+  // With a gram, its posting list (in list order) drives the join, and orders the page.
+  const driver = plan.gram === undefined ? 'u' : 'g';
+  if (plan.gram !== undefined) (where.push('g.gram = ?', 'u.stream_id = g.stream_id'), params.push(plan.gram));
+  where.push('u.erased = ?');
   params.push(d.bool(false));
   const search = text('search', query.search);
   if (search !== undefined && search !== '') {
@@ -90,14 +137,15 @@ export function usersQuery(d: Dialect, query: UserQuery): Built {
   }
   if (query.active !== undefined) (where.push('u.active = ?'), params.push(d.bool(query.active)));
   if (query.staff !== undefined) (where.push('u.is_staff = ?'), params.push(d.bool(query.staff)));
-  const { where: after, order } = keyset(USER_COLUMNS.map((c) => `u.${c}`), cursor, params);
+  const { where: after, order } = keyset(USER_COLUMNS.map((c) => `${driver}.${c}`), cursor, params);
   if (after) where.push(after);
   params.push(limit + 1);
+  const from = plan.gram === undefined ? `${d.table('users')} u` : `${d.table('user_grams')} g CROSS JOIN ${d.table('users')} u`;
   const sql =
     `SELECT u.stream_id, u.user_id, u.username, u.active, u.is_staff, u.is_superuser, u.has_password, u.created_at, ` +
     `(SELECT count(*) FROM ${d.table('tokens')} t WHERE t.stream_id = u.stream_id AND t.revoked_at IS NULL ` +
     `AND (t.expires_at IS NULL OR t.expires_at > ?)) AS tokens ` +
-    `FROM ${d.table('users')} u WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
+    `FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
   return { sql, params, limit, cursor };
 }
 
@@ -135,17 +183,77 @@ function statusWhere(status: NonNullable<TokenQuery['status']>, now: string, wit
   }
 }
 
-export function tokensQuery(d: Dialect, query: TokenQuery & { now: string }): Built {
+/**
+ * The statuses that depend on the query's time, and the range index that finds them. Whether a
+ * page of them is cheaper found from that index (then sorted) or by reading the list order depends
+ * on how many there are at `now`: the SQLite adapter counts (up to a cap) and chooses; PostgreSQL's
+ * planner chooses from its statistics.
+ */
+export function statusRange(
+  status: TokenQuery['status'],
+  now: string,
+  withinMs: number,
+): { index: 'tokens_expiry' | 'tokens_grace'; where: string; params: unknown[] } | null {
+  switch (status) {
+    case 'expired':
+      return { index: 'tokens_expiry', where: 'revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ?', params: [now] };
+    case 'expiring':
+      return {
+        index: 'tokens_expiry',
+        where: 'revoked_at IS NULL AND expires_at IS NOT NULL AND expires_at > ? AND expires_at <= ?',
+        params: [now, new Date(Date.parse(now) + withinMs).toISOString()],
+      };
+    case 'grace':
+      return { index: 'tokens_grace', where: 'revoked_at IS NULL AND grace_until IS NOT NULL AND grace_until > ?', params: [now] };
+    default:
+      return null;
+  }
+}
+
+/**
+ * How the SQLite adapter has the token list read: `range` from a time-status range index (then
+ * sorted: there are few such tokens at `now`), or `order` in the list order (there are many).
+ * Absent: the planner chooses (PostgreSQL), or nothing depends on it.
+ */
+export interface TokenPlan {
+  status?: 'range' | 'order';
+}
+
+export function tokensQuery(d: Dialect, query: TokenQuery & { now: string }, plan: TokenPlan = {}): Built {
   const limit = pageSize(query.limit);
   const cursor = query.cursor === undefined ? null : decodeCursor('tokens', TOKEN_COLUMNS.length, query.cursor);
   const withinMs = query.withinMs ?? DEFAULT_EXPIRING_MS;
   if (!Number.isSafeInteger(withinMs) || withinMs < 0) throw new DirectoryQueryError('within', 'Enter a valid duration.');
   const params: unknown[] = [];
-  const where = ['t.erased = ?'];
-  params.push(d.bool(false));
+  const where: string[] = [];
   const user = text('user', query.user);
-  if (user !== undefined) (where.push('t.username = ?'), params.push(user));
   const name = text('name', query.name);
+  const scope = text('scope', query.scope);
+  if (scope !== undefined && (/\s/.test(scope) || scope === '')) throw new DirectoryQueryError('scope', 'A scope has no spaces.');
+  const status = tokenStatusFilter(query.status) ?? 'current';
+  const range = statusRange(status, query.now, withinMs);
+  // A scope's side table (token_scopes: scope, name, username, created_at, token_id) drives the join
+  // and orders the page, unless a time status's few rows drive it.
+  const byScope = scope !== undefined && !(range && plan.status === 'range');
+  let from: string;
+  if (byScope) {
+    const byKey = 't.stream_id = s.stream_id AND t.token_id = s.token_id';
+    from = d.lateral
+      ? `${d.table('token_scopes')} s CROSS JOIN LATERAL (SELECT * FROM ${d.table('tokens')} t WHERE ${byKey} OFFSET 0) t`
+      : `${d.table('token_scopes')} s CROSS JOIN ${d.table('tokens')} t`;
+    where.push('s.scope = ?');
+    params.push(scope);
+    if (!d.lateral) where.push(byKey);
+    // Repeated on the side table: its indexes (scope, username, …) and (scope, name, …) serve them.
+    if (user !== undefined) (where.push('s.username = ?'), params.push(user));
+    if (name !== undefined) (where.push('s.name = ?'), params.push(name));
+  } else {
+    const index = range && plan.status ? (plan.status === 'range' ? range.index : 'tokens_order') : null;
+    from = `${d.table('tokens')} t${index ? d.indexedBy(index) : ''}`;
+  }
+  where.push('t.erased = ?');
+  params.push(d.bool(false));
+  if (user !== undefined) (where.push('t.username = ?'), params.push(user));
   if (name !== undefined) (where.push('t.name = ?'), params.push(name));
   const keyPrefix = text('keyPrefix', query.keyPrefix);
   if (keyPrefix !== undefined && keyPrefix !== '') {
@@ -155,18 +263,19 @@ export function tokensQuery(d: Dialect, query: TokenQuery & { now: string }): Bu
     where.push(`substr(t.key_prefix, 1, ${[...keyPrefix].length}) = ?`);
     params.push(keyPrefix);
   }
-  const scope = text('scope', query.scope);
-  if (scope !== undefined) {
-    if (/\s/.test(scope) || scope === '') throw new DirectoryQueryError('scope', 'A scope has no spaces.');
-    where.push("t.scope_key LIKE ? ESCAPE '\\'");
-    params.push(`%${likeEscaped(scopeKey([scope]))}%`);
+  if (scope !== undefined && !byScope) {
+    where.push(
+      `EXISTS (SELECT 1 FROM ${d.table('token_scopes')} s WHERE s.scope = ? AND s.username = t.username ` +
+        'AND s.created_at = t.created_at AND s.token_id = t.token_id AND s.stream_id = t.stream_id)',
+    );
+    params.push(scope);
   }
-  const status = statusWhere(tokenStatusFilter(query.status) ?? 'current', query.now, withinMs, params);
-  if (status) where.push(status);
-  const { where: after, order } = keyset(TOKEN_COLUMNS.map((c) => `t.${c}`), cursor, params);
+  const condition = statusWhere(status, query.now, withinMs, params);
+  if (condition) where.push(condition);
+  const { where: after, order } = keyset(TOKEN_COLUMNS.map((c) => `${byScope ? 's' : 't'}.${c}`), cursor, params);
   if (after) where.push(after);
   params.push(limit + 1);
-  const sql = `SELECT ${TOKEN_SELECT} FROM ${d.table('tokens')} t WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
+  const sql = `SELECT ${TOKEN_SELECT} FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`;
   return { sql, params, limit, cursor };
 }
 

@@ -14,6 +14,7 @@ import {
 import type { RecordedEvent } from '../eventstore/port.js';
 import { pageOf } from './cursor.js';
 import {
+  DEFAULT_PAGE,
   DirectoryGapError,
   DirectoryUnavailableError,
   type DigestHolder,
@@ -33,16 +34,21 @@ import {
   TOKEN_SELECT,
   tokenKey,
   tokenOfRow,
+  statusRange,
   tokensQuery,
+  tokenStatusFilter,
   userKey,
   userOfRow,
+  userQueryGrams,
   usersQuery,
   type Dialect,
+  type TokenPlan,
+  type UserPlan,
   type TokenRow,
   type UserRow,
 } from './sql.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (
@@ -93,16 +99,104 @@ const SCHEMA = `
     stream_id TEXT NOT NULL,
     token_id  TEXT NOT NULL
   ) WITHOUT ROWID;
-  PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+
+/** A search key's trigrams as user_grams holds them (anchored: see GRAM_ANCHOR), for `key` an SQL expression. */
+const gramsOf = (key: string) =>
+  `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < length(${key}) - 1) ` +
+  `SELECT DISTINCT substr(char(1) || ${key}, i, 3) AS gram FROM n WHERE i <= length(${key}) - 1`;
+
+/**
+ * Tables derived from users and tokens that their triggers keep: their bulk refill from users and
+ * tokens, run by a rebuild after it loaded those with the triggers dropped, and by the migration
+ * to version 2. Rows in each side table's key order, so they are appended to its index.
+ */
+const DERIVED_REFILL = `
+  DELETE FROM user_grams;
+  INSERT OR IGNORE INTO user_grams (gram, username, stream_id)
+    SELECT substr(char(1) || u.username_key, p.i, 3) AS gram, u.username, u.stream_id FROM users u, (
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < (SELECT max(length(username_key)) FROM users)) SELECT i FROM n
+    ) p WHERE p.i <= length(u.username_key) - 1
+    ORDER BY 1, 2, 3;
+  DELETE FROM token_scopes;
+  INSERT OR IGNORE INTO token_scopes (scope, name, username, created_at, token_id, stream_id)
+    SELECT j.value, t.name, t.username, t.created_at, t.token_id, t.stream_id FROM tokens t, json_each(t.scopes) j
+    WHERE t.scopes <> '[]' ORDER BY 1, 3, 4, 5, 6;
 `;
 
 /**
- * Tables derived from users and tokens that their triggers keep (none yet): their bulk refill from
- * users and tokens, run by a rebuild after it loaded those with the triggers dropped.
+ * Version 2: what the lists filter by is served by an index (docs: DESIGN.md, the directory).
+ * - user_grams: the trigrams of each search key (anchored at its start), with the username: a
+ *   search reads the posting list of its rarest trigram in list order.
+ * - token_scopes: a token's scopes one per row, with what lists sort by and its name.
+ * - tokens: the name index in list order; revoked tokens in list order; the time statuses' ranges.
+ * - users: the staff and active filters in list order.
+ * The side tables are kept by triggers on users and tokens, so whatever writes those rows keeps
+ * them; a version-1 directory is migrated in place (its side tables filled from its rows).
  */
-const DERIVED_REFILL = '';
+const SCHEMA_V2 = `
+  CREATE INDEX IF NOT EXISTS users_staff ON users (is_staff, username, stream_id);
+  CREATE INDEX IF NOT EXISTS users_active ON users (active, username, stream_id);
+  CREATE INDEX IF NOT EXISTS users_staff_active ON users (is_staff, active, username, stream_id);
+  CREATE TABLE IF NOT EXISTS user_grams (
+    gram      TEXT NOT NULL,
+    username  TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    PRIMARY KEY (gram, username, stream_id)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER IF NOT EXISTS users_grams_insert AFTER INSERT ON users BEGIN
+    INSERT OR IGNORE INTO user_grams (gram, username, stream_id) SELECT gram, NEW.username, NEW.stream_id FROM (${gramsOf('NEW.username_key')});
+  END;
+  CREATE TRIGGER IF NOT EXISTS users_grams_update AFTER UPDATE OF username, username_key ON users
+  WHEN OLD.username IS NOT NEW.username OR OLD.username_key IS NOT NEW.username_key BEGIN
+    DELETE FROM user_grams WHERE username = OLD.username AND stream_id = OLD.stream_id AND gram IN (${gramsOf('OLD.username_key')});
+    INSERT OR IGNORE INTO user_grams (gram, username, stream_id) SELECT gram, NEW.username, NEW.stream_id FROM (${gramsOf('NEW.username_key')});
+  END;
+  CREATE TRIGGER IF NOT EXISTS users_grams_delete AFTER DELETE ON users BEGIN
+    DELETE FROM user_grams WHERE username = OLD.username AND stream_id = OLD.stream_id AND gram IN (${gramsOf('OLD.username_key')});
+  END;
+  DROP INDEX IF EXISTS tokens_name;
+  CREATE INDEX tokens_name ON tokens (name, username, created_at, token_id);
+  CREATE INDEX IF NOT EXISTS tokens_revoked ON tokens (username, created_at, token_id) WHERE revoked_at IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at) WHERE revoked_at IS NULL AND expires_at IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS tokens_grace ON tokens (grace_until) WHERE revoked_at IS NULL AND grace_until IS NOT NULL;
+  CREATE TABLE IF NOT EXISTS token_scopes (
+    scope      TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    username   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    token_id   TEXT NOT NULL,
+    stream_id  TEXT NOT NULL,
+    PRIMARY KEY (scope, username, created_at, token_id, stream_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS token_scopes_name ON token_scopes (scope, name, username, created_at, token_id);
+  -- INSERT OR REPLACE deletes the row it replaces without delete triggers: its scopes go first.
+  CREATE TRIGGER IF NOT EXISTS tokens_scopes_replace BEFORE INSERT ON tokens BEGIN
+    DELETE FROM token_scopes WHERE (scope, username, created_at, token_id, stream_id) IN (
+      SELECT j.value, t.username, t.created_at, t.token_id, t.stream_id FROM tokens t, json_each(t.scopes) j
+      WHERE t.stream_id = NEW.stream_id AND t.token_id = NEW.token_id);
+  END;
+  CREATE TRIGGER IF NOT EXISTS tokens_scopes_insert AFTER INSERT ON tokens WHEN NEW.scopes <> '[]' BEGIN
+    INSERT OR IGNORE INTO token_scopes (scope, name, username, created_at, token_id, stream_id)
+      SELECT j.value, NEW.name, NEW.username, NEW.created_at, NEW.token_id, NEW.stream_id FROM json_each(NEW.scopes) j;
+  END;
+  CREATE TRIGGER IF NOT EXISTS tokens_scopes_update AFTER UPDATE OF scopes, name, username, created_at, token_id, stream_id ON tokens
+  WHEN OLD.scopes IS NOT NEW.scopes OR OLD.name IS NOT NEW.name OR OLD.username IS NOT NEW.username
+    OR OLD.created_at IS NOT NEW.created_at OR OLD.token_id IS NOT NEW.token_id OR OLD.stream_id IS NOT NEW.stream_id BEGIN
+    DELETE FROM token_scopes WHERE (scope, username, created_at, token_id, stream_id) IN (
+      SELECT j.value, OLD.username, OLD.created_at, OLD.token_id, OLD.stream_id FROM json_each(OLD.scopes) j);
+    INSERT OR IGNORE INTO token_scopes (scope, name, username, created_at, token_id, stream_id)
+      SELECT j.value, NEW.name, NEW.username, NEW.created_at, NEW.token_id, NEW.stream_id FROM json_each(NEW.scopes) j;
+  END;
+  CREATE TRIGGER IF NOT EXISTS tokens_scopes_delete AFTER DELETE ON tokens WHEN OLD.scopes <> '[]' BEGIN
+    DELETE FROM token_scopes WHERE (scope, username, created_at, token_id, stream_id) IN (
+      SELECT j.value, OLD.username, OLD.created_at, OLD.token_id, OLD.stream_id FROM json_each(OLD.scopes) j);
+  END;
+  ${DERIVED_REFILL}
+  PRAGMA user_version = ${SCHEMA_VERSION};
+`;
 
-const dialect: Dialect = { table: (name) => name, bool: (value) => (value ? 1 : 0) };
+const dialect: Dialect = { table: (name) => name, bool: (value) => (value ? 1 : 0), indexedBy: (index) => ` INDEXED BY ${index}`, lateral: false };
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -130,8 +224,18 @@ export class SqliteDirectory implements DirectoryStore {
       this.db.pragma('secure_delete = ON');
       // 64 MB of page cache: a rebuild touches every token index page again and again.
       this.db.pragma('cache_size = -65536');
-      if ((this.db.pragma('user_version', { simple: true }) as number) < SCHEMA_VERSION) {
-        this.db.exec(`BEGIN IMMEDIATE; ${SCHEMA} COMMIT;`);
+      const version = () => this.db.pragma('user_version', { simple: true }) as number;
+      if (version() < SCHEMA_VERSION) {
+        // Made, or migrated from version 1, once: another process may have done it meanwhile.
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          if (version() < 1) this.db.exec(SCHEMA);
+          if (version() < 2) this.db.exec(SCHEMA_V2);
+          this.db.exec('COMMIT');
+        } catch (error) {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+          throw error;
+        }
       }
       // Covering index for username search: LIKE on username_key in username order, no table lookups.
       this.db.exec('CREATE INDEX IF NOT EXISTS users_search ON users (username, stream_id, username_key)');
@@ -365,17 +469,60 @@ export class SqliteDirectory implements DirectoryStore {
     return { events: count, checkpoint };
   }
 
+  /** Statements by SQL text: a list's text depends only on which filters it has (values are bound). */
+  private readonly cached = new Map<string, Statement>();
+
+  private statement(sql: string): Statement {
+    let statement = this.cached.get(sql);
+    if (!statement) {
+      if (this.cached.size >= 256) this.cached.clear();
+      statement = this.db.prepare(sql) as Statement;
+      this.cached.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** How many rows a probe finds, counting up to `cap` (an index range read, at most `cap` entries). */
+  private probe(sql: string, params: unknown[], cap: number): number {
+    return (this.statement(`SELECT count(*) AS n FROM (${sql} LIMIT ${cap})`).get(...params) as { n: number }).n;
+  }
+
   async listUsers(query: UserQuery): Promise<Page<DirectoryUser>> {
-    const built = usersQuery(dialect, query);
-    const rows = this.guard('listing users', () => this.db.prepare(built.sql).all(...built.params) as UserRow[]);
-    const page = pageOf('users', rows, built.limit, built.cursor, userKey);
+    const rows = this.guard('listing users', () => {
+      // The rarest of the trigrams the search needs drives it (a capped count of each, at most 8).
+      let plan: UserPlan = {};
+      const grams = userQueryGrams(query);
+      const step = Math.max(1, Math.ceil(grams.length / 8));
+      let fewest = Infinity;
+      for (let i = 0; i < grams.length; i += step) {
+        const n = this.probe('SELECT 1 FROM user_grams WHERE gram = ?', [grams[i]], 5_000);
+        if (n < fewest) (fewest = n), (plan = { gram: grams[i]! });
+        if (n === 0) break;
+      }
+      const built = usersQuery(dialect, query, plan);
+      return { built, rows: this.statement(built.sql).all(...built.params) as UserRow[] };
+    });
+    const page = pageOf('users', rows.rows, rows.built.limit, rows.built.cursor, userKey);
     return { ...page, results: page.results.map(userOfRow) };
   }
 
   async listTokens(query: TokenQuery & { now: string }): Promise<Page<DirectoryToken>> {
-    const built = tokensQuery(dialect, query);
-    const rows = this.guard('listing tokens', () => this.db.prepare(built.sql).all(...built.params) as TokenRow[]);
-    const page = pageOf('tokens', rows, built.limit, built.cursor, tokenKey);
+    const rows = this.guard('listing tokens', () => {
+      // A time status (expired, expiring, grace): read its range index, then sort, when it holds
+      // fewer tokens at `now` than reading the list order would pass over to fill a page (about
+      // page × all / matching), i.e. fewer than √(page × all); else read the list order.
+      let plan: TokenPlan = {};
+      const range = query.user === undefined ? statusRange(tokenStatusFilter(query.status), query.now, query.withinMs ?? DEFAULT_EXPIRING_MS) : null;
+      if (range) {
+        const all = Number((this.statement('SELECT max(rowid) AS n FROM tokens').get() as { n: number | null }).n ?? 0);
+        const cap = Math.max(1, Math.ceil(Math.sqrt(((query.limit ?? DEFAULT_PAGE) + 1) * all)));
+        const n = this.probe(`SELECT 1 FROM tokens INDEXED BY ${range.index} WHERE ${range.where}`, range.params, cap);
+        plan = { status: n < cap ? 'range' : 'order' };
+      }
+      const built = tokensQuery(dialect, query, plan);
+      return { built, rows: this.statement(built.sql).all(...built.params) as TokenRow[] };
+    });
+    const page = pageOf('tokens', rows.rows, rows.built.limit, rows.built.cursor, tokenKey);
     return { ...page, results: page.results.map((row) => tokenOfRow(row, query.now)) };
   }
 
@@ -413,6 +560,14 @@ export class SqliteDirectory implements DirectoryStore {
       .all() as (UserRow & { erased: number })[];
     const tokens = this.db.prepare(`SELECT ${TOKEN_SELECT} FROM tokens t ORDER BY username, created_at, token_id`).all() as TokenRow[];
     const digests = this.db.prepare('SELECT * FROM digests ORDER BY digest').all() as { digest: string; stream_id: string; token_id: string }[];
+    const tokenScopes = this.db
+      .prepare('SELECT scope, name, username, created_at AS createdAt, token_id AS tokenId, stream_id AS streamId FROM token_scopes ORDER BY 1, 3, 4, 5, 6')
+      .all() as DirectoryDump['tokenScopes'];
+    const userGrams = this.db
+      .prepare(
+        "SELECT username, stream_id AS streamId, group_concat(gram, ' ') AS grams FROM (SELECT * FROM user_grams ORDER BY username, stream_id, gram) GROUP BY username, stream_id ORDER BY username, stream_id",
+      )
+      .all() as DirectoryDump['userGrams'];
     return {
       checkpoint: this.readCheckpoint(),
       users: users.map((row) => ({ ...userOfRow(row), streamId: row.stream_id })),
@@ -421,6 +576,8 @@ export class SqliteDirectory implements DirectoryStore {
         return { ...token, streamId: row.stream_id, digest: row.digest, previousDigest: row.previous_digest, revokeReason: row.revoke_reason };
       }),
       digests: digests.map((row) => ({ digest: row.digest, streamId: row.stream_id, tokenId: row.token_id })),
+      tokenScopes: tokenScopes.map((row) => ({ ...row })),
+      userGrams: userGrams.map((row) => ({ ...row })),
     };
   }
 
