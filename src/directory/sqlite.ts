@@ -170,12 +170,6 @@ const SCHEMA_V2 = `
     PRIMARY KEY (scope, username, created_at, token_id, stream_id)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS token_scopes_name ON token_scopes (scope, name, username, created_at, token_id);
-  -- INSERT OR REPLACE deletes the row it replaces without delete triggers: its scopes go first.
-  CREATE TRIGGER IF NOT EXISTS tokens_scopes_replace BEFORE INSERT ON tokens BEGIN
-    DELETE FROM token_scopes WHERE (scope, username, created_at, token_id, stream_id) IN (
-      SELECT j.value, t.username, t.created_at, t.token_id, t.stream_id FROM tokens t, json_each(t.scopes) j
-      WHERE t.stream_id = NEW.stream_id AND t.token_id = NEW.token_id);
-  END;
   CREATE TRIGGER IF NOT EXISTS tokens_scopes_insert AFTER INSERT ON tokens WHEN NEW.scopes <> '[]' BEGIN
     INSERT OR IGNORE INTO token_scopes (scope, name, username, created_at, token_id, stream_id)
       SELECT j.value, NEW.name, NEW.username, NEW.created_at, NEW.token_id, NEW.stream_id FROM json_each(NEW.scopes) j;
@@ -222,6 +216,9 @@ export class SqliteDirectory implements DirectoryStore {
       this.db.pragma('synchronous = NORMAL');
       // An erased user's rows leave no bytes behind in the file's free pages.
       this.db.pragma('secure_delete = ON');
+      // The row an INSERT OR REPLACE replaces fires the delete triggers that keep the side tables
+      // (none of those triggers writes a table that has triggers: nothing recurses).
+      this.db.pragma('recursive_triggers = ON');
       // 64 MB of page cache: a rebuild touches every token index page again and again.
       this.db.pragma('cache_size = -65536');
       const version = () => this.db.pragma('user_version', { simple: true }) as number;
@@ -453,7 +450,7 @@ export class SqliteDirectory implements DirectoryStore {
       this.db.exec('INSERT OR IGNORE INTO digests (digest, stream_id, token_id) SELECT digest, stream_id, token_id FROM temp.digests_load ORDER BY digest, rowid');
       this.db.exec('DROP TABLE temp.digests_load');
       for (const { sql } of schema.filter((o) => o.type === 'index')) this.db.exec(sql);
-      if (DERIVED_REFILL !== '') this.db.exec(DERIVED_REFILL);
+      this.db.exec(DERIVED_REFILL);
       for (const { sql } of schema.filter((o) => o.type === 'trigger')) this.db.exec(sql);
       this.statements.setCheckpoint!.run(checkpoint);
       this.db.exec('COMMIT');

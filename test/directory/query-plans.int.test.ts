@@ -66,7 +66,7 @@ describe('SQLite directory, version 1 → 2', () => {
       const db = new Database(file);
       db.exec(`
         DROP TRIGGER users_grams_insert; DROP TRIGGER users_grams_update; DROP TRIGGER users_grams_delete;
-        DROP TRIGGER tokens_scopes_replace; DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_update; DROP TRIGGER tokens_scopes_delete;
+        DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_update; DROP TRIGGER tokens_scopes_delete;
         DROP TABLE user_grams; DROP TABLE token_scopes;
         DROP INDEX users_staff; DROP INDEX users_active; DROP INDEX users_staff_active;
         DROP INDEX tokens_revoked; DROP INDEX tokens_expiry; DROP INDEX tokens_grace;
@@ -85,6 +85,12 @@ describe('SQLite directory, version 1 → 2', () => {
         await fixture.ledger.issueToken({ username: 'carol', name: 'late', scopes: ['audit:read'] });
         await new DirectoryProjector(fixture.store, migrated).catchUp();
         expect((await migrated.listTokens({ now, scope: 'audit:read' })).results.map((t) => t.name)).toEqual(['late']);
+        // A token issued again under its id (INSERT OR REPLACE) leaves only its new scopes.
+        const issued = (await fixture.store.readAll({ after: 0n, limit: 1_000 })).find((e) => e.type === 'TokenIssued')!;
+        const again = { ...issued, position: (await migrated.checkpoint()) + 1n, data: { ...(issued.data as object), scopes: ['x:y'] } };
+        await migrated.apply([again]);
+        const id = (issued.data as { tokenId: string }).tokenId;
+        expect((await migrated.dump()).tokenScopes.filter((s) => s.tokenId === id).map((s) => s.scope)).toEqual(['x:y']);
       } finally {
         await migrated.close();
       }
