@@ -248,22 +248,30 @@ export interface FoldedBatch {
 }
 
 /**
- * Folds a batch of events (in log order) into rows. `load` gives a stream's stored rows (the user
- * row and the tokens not revoked), called once per stream the batch touches, before any operation
- * is applied, with every such stream at once (so an adapter may read them in one query).
+ * Folds a batch of events (in log order) into rows. `load` gives the stored rows (the user row and
+ * the tokens not revoked) of every stream the batch touches that `streams` does not hold yet, in
+ * one call before any operation is applied (so an adapter may read them in one query). `streams`
+ * (default: empty) is the rows already in memory; it is added to and returned.
  */
 export function foldDirectoryBatch(
   events: readonly RecordedEvent[],
   load: (streamIds: string[]) => Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }>,
+  streams: Map<string, StreamRows> = new Map(),
 ): FoldedBatch {
   const ops: DirectoryOp[] = [];
-  for (const event of events) for (const op of directoryOps(event)) ops.push(op);
-  const ids = [...new Set(ops.map((op) => op.streamId))];
-  const stored = ids.length === 0 ? new Map() : load(ids);
-  const streams = new Map<string, StreamRows>();
-  for (const id of ids) {
-    const rows = stored.get(id);
-    streams.set(id, new StreamRows(id, rows?.user ?? null, rows?.live ?? []));
+  const missing = new Set<string>();
+  for (const event of events) {
+    for (const op of directoryOps(event)) {
+      ops.push(op);
+      if (!streams.has(op.streamId)) missing.add(op.streamId);
+    }
+  }
+  if (missing.size > 0) {
+    const stored = load([...missing]);
+    for (const id of missing) {
+      const rows = stored.get(id);
+      streams.set(id, new StreamRows(id, rows?.user ?? null, rows?.live ?? []));
+    }
   }
   const digests: DirectoryDigestRow[] = [];
   for (const op of ops) streams.get(op.streamId)!.apply(op, digests);

@@ -5,7 +5,7 @@ import { DirectoryGapError, type DirectoryStore } from './port.js';
 export interface DirectoryProjectorOptions {
   /** Events per read and per transaction. Default 2,000. */
   batchSize?: number;
-  /** Events per read (and per in-memory fold) of a rebuild. Default 10,000. */
+  /** Events per read of a rebuild. Default 2,000 (larger reads outgrow V8's young generation and are slower). */
   rebuildBatchSize?: number;
   /** How often a following projector asks the log for new events when it cannot push. Default 25 ms. */
   pollMs?: number;
@@ -82,7 +82,7 @@ export class DirectoryProjector {
    * Readers see the old directory until the new one is complete.
    */
   async rebuild(onProgress?: (events: number) => void): Promise<{ events: number; checkpoint: bigint }> {
-    const batches = logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 10_000, metadata: false, end: 'empty' });
+    const batches = logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 2_000, metadata: false, end: 'empty' });
     const result = await this.directory.rebuild(batches, onProgress);
     await this.catchUp();
     return result;

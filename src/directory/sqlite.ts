@@ -9,7 +9,7 @@ import {
   type DirectoryOp,
   type DirectoryTokenRow,
   type DirectoryUserRow,
-  type FoldedBatch,
+  type StreamRows,
 } from '../../projections/directory.js';
 import type { RecordedEvent } from '../eventstore/port.js';
 import { pageOf } from './cursor.js';
@@ -363,8 +363,11 @@ export class SqliteDirectory implements DirectoryStore {
   private rowStatements(): Record<string, Statement> {
     const prepare = (sql: string) => this.db.prepare(sql) as Statement;
     this.rowWriters ??= {
-      user: prepare('SELECT stream_id, user_id, username, active, is_staff, is_superuser, has_password, created_at FROM users WHERE stream_id = ?'),
-      live: prepare(`SELECT ${TOKEN_SELECT} FROM tokens t WHERE stream_id = ? AND revoked_at IS NULL`),
+      // The rows of a batch's streams (a JSON array of stream ids), in one statement each.
+      users: prepare(
+        'SELECT stream_id, user_id, username, active, is_staff, is_superuser, has_password, created_at FROM users WHERE stream_id IN (SELECT value FROM json_each(?))',
+      ),
+      live: prepare(`SELECT ${TOKEN_SELECT} FROM tokens t WHERE stream_id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL`),
       upsertUser: prepare(
         `INSERT INTO users (stream_id, user_id, username, username_key, active, is_staff, is_superuser, has_password, created_at, erased)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
@@ -382,28 +385,27 @@ export class SqliteDirectory implements DirectoryStore {
            expires_at = excluded.expires_at, last_rotated_at = excluded.last_rotated_at, grace_until = excluded.grace_until,
            revoked_at = excluded.revoked_at, revoke_reason = excluded.revoke_reason, erased = 0`,
       ),
-      digest: prepare('INSERT OR IGNORE INTO digests (digest, stream_id, token_id) VALUES (?, ?, ?)'),
       // A rebuild's digests, in log order, unindexed: sorted into digests once at the end.
       loadDigest: prepare('INSERT INTO temp.digests_load (digest, stream_id, token_id) VALUES (?, ?, ?)'),
     };
     return this.rowWriters;
   }
 
-  /** A batch folded in memory (projections/directory.ts), then each changed row written once. */
-  private writeFolded(events: RecordedEvent[], digests: 'insert' | 'load'): void {
+  /** The stored rows of streams (user row, tokens not revoked), as the in-memory fold starts from. */
+  private loadRows(ids: string[]): Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }> {
+    const r = this.rowStatements();
+    const stored = new Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }>();
+    const list = JSON.stringify(ids);
+    for (const row of r.users!.all(list) as UserRow[]) stored.set(row.stream_id, { user: userRowOf(row), live: [] });
+    for (const row of r.live!.all(list) as TokenRow[]) stored.get(row.stream_id)?.live.push(tokenRowOf(row));
+    return stored;
+  }
+
+  /** Writes what the fold changed, each row once. */
+  private writeRows(streams: Iterable<StreamRows>): void {
     const r = this.rowStatements();
     const s = this.statements;
-    const folded: FoldedBatch = foldDirectoryBatch(events, (ids) => {
-      const stored = new Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }>();
-      for (const id of ids) {
-        const user = r.user!.get(id) as UserRow | undefined;
-        // No user row, no token row (an issue needs the user; an erasure deletes both).
-        const live = user ? (r.live!.all(id) as TokenRow[]).map(tokenRowOf) : [];
-        stored.set(id, { user: user ? userRowOf(user) : null, live });
-      }
-      return stored;
-    });
-    for (const rows of folded.streams.values()) {
+    for (const rows of streams) {
       if (rows.wiped) {
         s.eraseUser!.run(rows.streamId);
         s.eraseTokens!.run(rows.streamId);
@@ -417,8 +419,6 @@ export class SqliteDirectory implements DirectoryStore {
           scopeKey(t.scopes), t.description, t.createdAt, t.expiresAt, t.lastRotatedAt, t.graceUntil, t.revokedAt, t.revokeReason);
       }
     }
-    const digest = digests === 'load' ? r.loadDigest! : r.digest!;
-    for (const d of folded.digests) digest.run(d.digest, d.streamId, d.tokenId);
   }
 
   async rebuild(batches: AsyncIterable<RecordedEvent[]>, onBatch?: (events: number) => void): Promise<{ events: number; checkpoint: bigint }> {
@@ -440,8 +440,11 @@ export class SqliteDirectory implements DirectoryStore {
       // Digests arrive in random order: a million random inserts into the digest index cost more
       // than the rest of the rebuild. They go to a temporary table in log order instead.
       this.db.exec('DROP TABLE IF EXISTS temp.digests_load; CREATE TEMP TABLE digests_load (digest TEXT NOT NULL, stream_id TEXT NOT NULL, token_id TEXT NOT NULL)');
+      const r = this.rowStatements();
       for await (const batch of batches) {
-        this.writeFolded(batch, 'load');
+        const folded = foldDirectoryBatch(batch, (ids) => this.loadRows(ids));
+        this.writeRows(folded.streams.values());
+        for (const d of folded.digests) r.loadDigest!.run(d.digest, d.streamId, d.tokenId);
         count += batch.length;
         checkpoint = batch.at(-1)!.position;
         onBatch?.(count);
