@@ -1,5 +1,5 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { requestAuthenticator, type AuthInfo, type AuthUser, type Decision, type TokenAuthOptions } from '../auth/adapter.js';
+import { failureOf, requestAuthenticator, type AuthInfo, type AuthUser, type Decision, type TokenAuthOptions } from '../auth/adapter.js';
 
 export type { AuthInfo, AuthUser, TokenAuthOptions };
 
@@ -39,9 +39,19 @@ export function tokenAuth(options: TokenAuthOptions): Middleware<TokenAuthState>
 
   // Not an async function: a refusal that needs no lookup (no header, a bad checksum) is answered
   // at once, and an admitted request goes on without a promise of this middleware's own.
+  // What a throwing `onResult` threw goes to Koa as an Error: Koa ignores a falsy one (`ctx.onerror`
+  // returns on null/undefined), which would leave the request unanswered.
+  const failed = (thrown: unknown): never => {
+    throw failureOf(thrown);
+  };
   return function tokenAuthMiddleware(ctx, next) {
-    const decision = auth.decide(ctx.req.headers.authorization);
-    if (decision instanceof Promise) return decision.then((settled) => apply(ctx, next, settled));
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = auth.decide(ctx.req.headers.authorization);
+    } catch (thrown) {
+      return failed(thrown);
+    }
+    if (decision instanceof Promise) return decision.then((settled) => apply(ctx, next, settled), failed);
     return apply(ctx, next, decision);
   };
 }

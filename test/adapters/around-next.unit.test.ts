@@ -73,11 +73,12 @@ const optionsOf = optionsFor(projection);
 
 function koaServer(): Promise<Listening> {
   const app = new Koa<TokenAuthState>();
-  const [optional, required, writer] = [koaAuth(optionsOf.optional), koaAuth(optionsOf.required), koaAuth(optionsOf.writer)];
+  const [optional, required, writer, throwing] = [koaAuth(optionsOf.optional), koaAuth(optionsOf.required), koaAuth(optionsOf.writer), koaAuth(optionsOf.throwing)];
   app.use(async (ctx, next) => {
     if (ctx.path === '/open') return optional(ctx, async () => void (ctx.body = { user: ctx.state.user ?? null }));
     if (ctx.path === '/write') return writer(ctx, async () => void (ctx.body = { ok: true }));
     if (ctx.path === '/boom') return required(ctx, async () => Promise.reject(new Error('downstream secret detail')));
+    if (ctx.path === '/throwing') return throwing(ctx, async () => void (ctx.body = { admitted: true }));
     return required(ctx, next);
   });
   app.use((ctx) => void (ctx.body = { user: ctx.state.user, auth: ctx.state.auth }));
