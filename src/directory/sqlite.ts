@@ -366,8 +366,11 @@ export class SqliteDirectory implements DirectoryStore {
       // The rows of a batch's streams (a JSON array of stream ids), in one statement each.
       users: prepare(
         'SELECT stream_id, user_id, username, active, is_staff, is_superuser, has_password, created_at FROM users WHERE stream_id IN (SELECT value FROM json_each(?))',
-      ),
-      live: prepare(`SELECT ${TOKEN_SELECT} FROM tokens t WHERE stream_id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL`),
+      ).raw(true) as Statement,
+      live: prepare(
+        `SELECT stream_id, token_id, username, name, kind, format, key_prefix, digest, previous_digest, scopes, description, created_at,
+           expires_at, last_rotated_at, grace_until FROM tokens WHERE stream_id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL`,
+      ).raw(true) as Statement,
       upsertUser: prepare(
         `INSERT INTO users (stream_id, user_id, username, username_key, active, is_staff, is_superuser, has_password, created_at, erased)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
@@ -396,8 +399,33 @@ export class SqliteDirectory implements DirectoryStore {
     const r = this.rowStatements();
     const stored = new Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }>();
     const list = JSON.stringify(ids);
-    for (const row of r.users!.all(list) as UserRow[]) stored.set(row.stream_id, { user: userRowOf(row), live: [] });
-    for (const row of r.live!.all(list) as TokenRow[]) stored.get(row.stream_id)?.live.push(tokenRowOf(row));
+    // Rows as arrays, in the statements' column order (a million column objects fewer per rebuild).
+    for (const [streamId, userId, username, active, isStaff, isSuperuser, hasPassword, createdAt] of r.users!.all(list) as [string, string, string, number, number, number, number, string][]) {
+      const user = { streamId, userId, username, active: active === 1, isStaff: isStaff === 1, isSuperuser: isSuperuser === 1, hasPassword: hasPassword === 1, createdAt };
+      stored.set(streamId, { user, live: [] });
+    }
+    for (const row of r.live!.all(list) as (string | null)[][]) {
+      const [streamId, tokenId, username, name, kind, format, keyPrefix, digest, previousDigest, scopes, description, createdAt, expiresAt, lastRotatedAt, graceUntil] = row as string[];
+      stored.get(streamId!)?.live.push({
+        streamId: streamId!,
+        tokenId: tokenId!,
+        username: username!,
+        name: name!,
+        kind: kind as DirectoryTokenRow['kind'],
+        format: format as DirectoryTokenRow['format'],
+        keyPrefix: keyPrefix!,
+        digest: digest!,
+        previousDigest: previousDigest ?? null,
+        scopes: JSON.parse(scopes!) as string[],
+        description: description ?? null,
+        createdAt: createdAt!,
+        expiresAt: expiresAt ?? null,
+        lastRotatedAt: lastRotatedAt ?? null,
+        graceUntil: graceUntil ?? null,
+        revokedAt: null,
+        revokeReason: null,
+      });
+    }
     return stored;
   }
 
@@ -586,37 +614,3 @@ export class SqliteDirectory implements DirectoryStore {
   }
 }
 
-function userRowOf(row: UserRow): DirectoryUserRow {
-  return {
-    streamId: row.stream_id,
-    userId: row.user_id,
-    username: row.username,
-    active: Boolean(row.active),
-    isStaff: Boolean(row.is_staff),
-    isSuperuser: Boolean(row.is_superuser),
-    hasPassword: Boolean(row.has_password),
-    createdAt: row.created_at,
-  };
-}
-
-function tokenRowOf(row: TokenRow): DirectoryTokenRow {
-  return {
-    streamId: row.stream_id,
-    tokenId: row.token_id,
-    username: row.username,
-    name: row.name,
-    kind: row.kind as DirectoryTokenRow['kind'],
-    format: row.format as DirectoryTokenRow['format'],
-    keyPrefix: row.key_prefix,
-    digest: row.digest,
-    previousDigest: row.previous_digest,
-    scopes: JSON.parse(row.scopes) as string[],
-    description: row.description,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastRotatedAt: row.last_rotated_at,
-    graceUntil: row.grace_until,
-    revokedAt: row.revoked_at,
-    revokeReason: row.revoke_reason,
-  };
-}
