@@ -155,7 +155,7 @@ function migrations(schema: string): string[] {
     CREATE INDEX tokens_name ON ${s}.tokens (name, username, created_at, token_id);
     CREATE INDEX tokens_revoked ON ${s}.tokens (username, created_at, token_id) WHERE revoked_at IS NOT NULL;
     CREATE INDEX tokens_expiry ON ${s}.tokens (expires_at) WHERE revoked_at IS NULL AND expires_at IS NOT NULL;
-    CREATE INDEX tokens_grace ON ${s}.tokens (grace_until) WHERE revoked_at IS NULL AND grace_until IS NOT NULL;
+    CREATE INDEX tokens_grace ON ${s}.tokens (grace_until, expires_at) WHERE revoked_at IS NULL AND grace_until IS NOT NULL;
     CREATE TABLE ${s}.token_scopes (
       scope      text COLLATE "C" NOT NULL,
       name       text COLLATE "C" NOT NULL,

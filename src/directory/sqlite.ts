@@ -159,7 +159,7 @@ const SCHEMA_V2 = `
   CREATE INDEX tokens_name ON tokens (name, username, created_at, token_id);
   CREATE INDEX IF NOT EXISTS tokens_revoked ON tokens (username, created_at, token_id) WHERE revoked_at IS NOT NULL;
   CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at) WHERE revoked_at IS NULL AND expires_at IS NOT NULL;
-  CREATE INDEX IF NOT EXISTS tokens_grace ON tokens (grace_until) WHERE revoked_at IS NULL AND grace_until IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS tokens_grace ON tokens (grace_until, expires_at) WHERE revoked_at IS NULL AND grace_until IS NOT NULL;
   CREATE TABLE IF NOT EXISTS token_scopes (
     scope      TEXT NOT NULL,
     name       TEXT NOT NULL,
@@ -558,8 +558,8 @@ export class SqliteDirectory implements DirectoryStore {
     const sql = countsSql(dialect);
     const params = countsParams(dialect, now, withinMs);
     return this.guard('counting', () => {
-      const users = this.db.prepare(sql.users).get(...params.users) as Record<string, number>;
-      const tokens = this.db.prepare(sql.tokens).get(...params.tokens) as Record<string, number>;
+      const users = this.statement(sql.users).get(...params.users) as Record<string, number>;
+      const tokens = this.statement(sql.tokens).get(...params.tokens) as Record<string, number>;
       return {
         users: { total: users.total!, active: users.active!, staff: users.staff! },
         tokens: { live: tokens.live!, grace: tokens.grace!, expired: tokens.expired!, revoked: tokens.revoked!, expiring: tokens.expiring! },
