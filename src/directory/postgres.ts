@@ -168,6 +168,10 @@ function migrations(schema: string): string[] {
     CREATE INDEX token_scopes_name ON ${s}.token_scopes (scope, name, username, created_at, token_id);
     CREATE FUNCTION ${s}.token_scopes_sync() RETURNS trigger LANGUAGE plpgsql AS $fn$
     BEGIN
+      -- A rebuild loads tokens with this off and refills token_scopes once at the end.
+      IF current_setting('tokenledger.directory_bulk', true) = 'on' THEN
+        RETURN NULL;
+      END IF;
       IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.scopes <> '[]' THEN
         DELETE FROM ${s}.token_scopes WHERE scope IN (SELECT jsonb_array_elements_text(OLD.scopes::jsonb))
           AND username = OLD.username AND created_at = OLD.created_at AND token_id = OLD.token_id AND stream_id = OLD.stream_id;
@@ -186,11 +190,19 @@ function migrations(schema: string): string[] {
       WHEN (OLD.scopes IS DISTINCT FROM NEW.scopes OR OLD.name IS DISTINCT FROM NEW.name OR OLD.username IS DISTINCT FROM NEW.username
         OR OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.token_id IS DISTINCT FROM NEW.token_id OR OLD.stream_id IS DISTINCT FROM NEW.stream_id)
       EXECUTE FUNCTION ${s}.token_scopes_sync();
-    INSERT INTO ${s}.token_scopes (scope, name, username, created_at, token_id, stream_id)
-      SELECT DISTINCT j, t.name, t.username, t.created_at, t.token_id, t.stream_id FROM ${s}.tokens t, jsonb_array_elements_text(t.scopes::jsonb) j
-      ON CONFLICT DO NOTHING;
+    ${tokenScopesRefill(schema)}
     `,
   ];
+}
+
+/** token_scopes filled from the tokens (migration 2, and a rebuild after its load). */
+function tokenScopesRefill(schema: string): string {
+  const s = q(schema);
+  return `DELETE FROM ${s}.token_scopes;
+    INSERT INTO ${s}.token_scopes (scope, name, username, created_at, token_id, stream_id)
+      SELECT DISTINCT j, t.name, t.username, t.created_at, t.token_id, t.stream_id FROM ${s}.tokens t, jsonb_array_elements_text(t.scopes::jsonb) j
+      WHERE t.scopes <> '[]'
+      ON CONFLICT DO NOTHING;`;
 }
 
 /** An operation as `apply_ops` reads it: the searchable keys computed here, once, as SQLite's adapter does. */
@@ -371,6 +383,8 @@ export class PostgresDirectory implements DirectoryStore {
   async rebuild(batches: AsyncIterable<RecordedEvent[]>, onBatch?: (events: number) => void): Promise<{ events: number; checkpoint: bigint }> {
     return this.transaction('rebuilding', async (client) => {
       const t = this.dialect.table;
+      // token_scopes' trigger is off for the load (this transaction only) and the table refilled once after it.
+      await client.query("SET LOCAL tokenledger.directory_bulk = 'on'");
       await client.query(`DELETE FROM ${t('token_scopes')}; DELETE FROM ${t('users')}; DELETE FROM ${t('tokens')}; DELETE FROM ${t('digests')};`);
       let count = 0;
       let checkpoint = 0n;
@@ -380,6 +394,8 @@ export class PostgresDirectory implements DirectoryStore {
         checkpoint = batch.at(-1)!.position;
         onBatch?.(count);
       }
+      await client.query("SET LOCAL tokenledger.directory_bulk = 'off'");
+      await client.query(tokenScopesRefill(this.schema));
       await this.setCheckpoint(client, checkpoint);
       return { events: count, checkpoint };
     });
