@@ -161,12 +161,19 @@ export class Console {
       // The same gate as POST /api-token-auth/: one throttle and one cap on password work for both.
       const result = await gate.login(deps.ledger.deps, callerOf(ctx, username), address, { username, password }, {
         ttlMs: deps.sessionTtlMs,
-        limit: null,
+        // Sign-ins add to the user's stream as API logins do: the same per-user bounds (H2).
+        limit: deps.loginLimit ?? null,
+        rate: deps.loginRate ?? null,
         namePrefix: SESSION_NAME_PREFIX,
         admits: (user) => user.isStaff,
       });
       if (!result.ok) {
         if (result.reason === 'throttled') return tooMany(result.waitMs);
+        if (result.reason === 'rate_limited') {
+          const seconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
+          ctx.set('Retry-After', String(seconds));
+          return this.loginForm(ctx, { next, username, errors: [`Too many sign-ins for this account. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`] }, 429);
+        }
         if (result.reason === 'busy') {
           ctx.set('Retry-After', '1');
           return this.loginForm(ctx, { next, username, errors: ['The service is busy checking passwords; try again in a moment.'] }, 503);

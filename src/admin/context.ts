@@ -15,6 +15,9 @@ export interface AdminDeps {
   tokenPrefix: string;
   /** Lifetime of a session token in ms. */
   sessionTtlMs: number;
+  /** A session is a login token: TOKENLEDGER_LOGIN_LIMIT and TOKENLEDGER_LOGIN_RATE bound sign-ins as they bound API logins. */
+  loginLimit?: number | null;
+  loginRate?: { limit: number; windowMs: number } | null;
   /** Epoch milliseconds. */
   clock: () => number;
   /** Bound on one session lookup (TOKENLEDGER_LOOKUP_TIMEOUT when set); default 1 s. */

@@ -103,7 +103,7 @@ export function createApp(options: AppOptions): App {
   let adminRoutes: () => RouteInfo[] = () => [];
   if (settings.admin) {
     // The admin console (/admin/): sessions are tokens looked up in the same projection, sign-ins go through the same login gate.
-    const admin = adminConsole({ ledger, projection, gate, tokenPrefix: settings.tokenPrefix, sessionTtlMs: settings.adminSessionTtlMs, clock, lookupTimeoutMs: settings.lookupTimeoutMs });
+    const admin = adminConsole({ ledger, projection, gate, tokenPrefix: settings.tokenPrefix, sessionTtlMs: settings.adminSessionTtlMs, loginLimit: settings.loginLimit, loginRate: settings.loginRate, clock, lookupTimeoutMs: settings.lookupTimeoutMs });
     adminRoutes = admin.routeTable;
     app.use(admin);
   }

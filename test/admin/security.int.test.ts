@@ -226,6 +226,37 @@ describe('the login throttle', () => {
   });
 });
 
+describe('the per-user login bounds', () => {
+  it('TOKENLEDGER_LOGIN_RATE counts console sign-ins with API logins, and a refused sign-in appends nothing', async () => {
+    const bounded = await consoleService({ loginRate: { limit: 3, windowMs: 60_000 } });
+    try {
+      for (let i = 0; i < 2; i++) expect((await new Visitor(bounded.url).signIn(STAFF.username, STAFF.password)).status).toBe(303);
+      expect((await call(`${bounded.url}/api-token-auth/`, { method: 'POST', json: STAFF })).status).toBe(200);
+      const before = await bounded.ledger.store.headPosition();
+      const refused = await new Visitor(bounded.url).signIn(STAFF.username, STAFF.password);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(refused.html).toContain('Too many sign-ins for this account');
+      expect(refused.headers.getSetCookie().some((c) => c.startsWith('tl_admin_session=') && !/expires=Thu, 01 Jan 1970/i.test(c))).toBe(false);
+      expect(await bounded.ledger.store.headPosition()).toBe(before);
+      expect((await call(`${bounded.url}/api-token-auth/`, { method: 'POST', json: STAFF })).status).toBe(429);
+    } finally {
+      await bounded.close();
+    }
+  });
+
+  it('TOKENLEDGER_LOGIN_LIMIT: a sign-in past the limit retires the oldest login token', async () => {
+    const limited = await consoleService({ loginLimit: 2 });
+    try {
+      const first = await call(`${limited.url}/api-token-auth/`, { method: 'POST', json: STAFF });
+      for (let i = 0; i < 2; i++) expect((await new Visitor(limited.url).signIn(STAFF.username, STAFF.password)).status).toBe(303);
+      expect((await call(`${limited.url}/api/whoami/`, { token: (first.json as { token: string }).token })).status).toBe(401);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('TOKENLEDGER_ADMIN=off', () => {
   it('serves no console: /admin/ is the API 404', async () => {
     const off = await consoleService({ admin: false });
