@@ -192,6 +192,8 @@ function migrations(schema: string): string[] {
       EXECUTE FUNCTION ${s}.token_scopes_sync();
     ${tokenScopesRefill(schema)}
     `,
+    // 3: the key-prefix filter reads an index range (the column is COLLATE "C": LIKE 'p%' uses it).
+    `CREATE INDEX tokens_prefix ON ${s}.tokens (key_prefix);`,
   ];
 }
 

@@ -217,6 +217,22 @@ export function statusRange(
  */
 export interface TokenPlan {
   status?: 'range' | 'order';
+  /** Read the key-prefix index's range, then sort (few keys start so). */
+  prefix?: boolean;
+}
+
+/**
+ * Keys starting with `prefix` are within [prefix, bound) in code-point order: `bound` is the prefix
+ * with its last character's successor (null if there is none). A superset condition for an index
+ * range; the exact prefix test stays.
+ */
+export function prefixBound(prefix: string): string | null {
+  const chars = [...prefix];
+  const last = chars.pop()!.codePointAt(0)!;
+  if (last >= 0x10ffff) return null;
+  // Skip the surrogate range: it is never a character of a string.
+  const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+  return chars.join('') + String.fromCodePoint(next);
 }
 
 export function tokensQuery(d: Dialect, query: TokenQuery & { now: string }, plan: TokenPlan = {}): Built {
@@ -234,7 +250,9 @@ export function tokensQuery(d: Dialect, query: TokenQuery & { now: string }, pla
   const range = statusRange(status, query.now, withinMs);
   // A scope's side table (token_scopes: scope, name, username, created_at, token_id) drives the join
   // and orders the page, unless a time status's few rows drive it.
-  const byScope = scope !== undefined && !(range && plan.status === 'range');
+  const keyPrefix = text('keyPrefix', query.keyPrefix);
+  const byPrefix = plan.prefix === true && keyPrefix !== undefined && keyPrefix !== '';
+  const byScope = scope !== undefined && !(range && plan.status === 'range') && !byPrefix;
   let from: string;
   if (byScope) {
     const byKey = 't.stream_id = s.stream_id AND t.token_id = s.token_id';
@@ -248,14 +266,18 @@ export function tokensQuery(d: Dialect, query: TokenQuery & { now: string }, pla
     if (user !== undefined) (where.push('s.username = ?'), params.push(user));
     if (name !== undefined) (where.push('s.name = ?'), params.push(name));
   } else {
-    const index = range && plan.status ? (plan.status === 'range' ? range.index : 'tokens_order') : null;
+    const index = byPrefix ? 'tokens_prefix' : range && plan.status ? (plan.status === 'range' ? range.index : 'tokens_order') : null;
     from = `${d.table('tokens')} t${index ? d.indexedBy(index) : ''}`;
   }
   where.push('t.erased = ?');
   params.push(d.bool(false));
   if (user !== undefined) (where.push('t.username = ?'), params.push(user));
   if (name !== undefined) (where.push('t.name = ?'), params.push(name));
-  const keyPrefix = text('keyPrefix', query.keyPrefix);
+  if (byPrefix) {
+    const bound = prefixBound(keyPrefix);
+    where.push(bound === null ? 't.key_prefix >= ?' : 't.key_prefix >= ? AND t.key_prefix < ?');
+    params.push(keyPrefix, ...(bound === null ? [] : [bound]));
+  }
   if (keyPrefix !== undefined && keyPrefix !== '') {
     where.push("t.key_prefix LIKE ? ESCAPE '\\'");
     params.push(`${likeEscaped(keyPrefix)}%`);

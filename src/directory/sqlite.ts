@@ -34,6 +34,7 @@ import {
   TOKEN_SELECT,
   tokenKey,
   tokenOfRow,
+  prefixBound,
   statusRange,
   tokensQuery,
   tokenStatusFilter,
@@ -48,7 +49,7 @@ import {
   type UserRow,
 } from './sql.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (
@@ -99,6 +100,12 @@ const SCHEMA = `
     stream_id TEXT NOT NULL,
     token_id  TEXT NOT NULL
   ) WITHOUT ROWID;
+`;
+
+/** Version 3: the key-prefix filter (support staff paste the 8 characters lists show) reads an index range. */
+const SCHEMA_V3 = `
+  CREATE INDEX IF NOT EXISTS tokens_prefix ON tokens (key_prefix);
+  PRAGMA user_version = 3;
 `;
 
 /** A search key's trigrams as user_grams holds them (anchored: see GRAM_ANCHOR), for `key` an SQL expression. */
@@ -187,7 +194,7 @@ const SCHEMA_V2 = `
       SELECT j.value, OLD.username, OLD.created_at, OLD.token_id, OLD.stream_id FROM json_each(OLD.scopes) j);
   END;
   ${DERIVED_REFILL}
-  PRAGMA user_version = ${SCHEMA_VERSION};
+  PRAGMA user_version = 2;
 `;
 
 const dialect: Dialect = { table: (name) => name, bool: (value) => (value ? 1 : 0), indexedBy: (index) => ` INDEXED BY ${index}`, lateral: false };
@@ -228,6 +235,7 @@ export class SqliteDirectory implements DirectoryStore {
         try {
           if (version() < 1) this.db.exec(SCHEMA);
           if (version() < 2) this.db.exec(SCHEMA_V2);
+          if (version() < 3) this.db.exec(SCHEMA_V3);
           this.db.exec('COMMIT');
         } catch (error) {
           if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -539,13 +547,26 @@ export class SqliteDirectory implements DirectoryStore {
       // A time status (expired, expiring, grace): read its range index, then sort, when it holds
       // fewer tokens at `now` than reading the list order would pass over to fill a page (about
       // page × all / matching), i.e. fewer than √(page × all); else read the list order.
+      // A key prefix likewise (keys are random: a prefix of a few characters holds few).
       let plan: TokenPlan = {};
       const range = query.user === undefined ? statusRange(tokenStatusFilter(query.status), query.now, query.withinMs ?? DEFAULT_EXPIRING_MS) : null;
-      if (range) {
+      const prefix = query.user === undefined && query.keyPrefix ? query.keyPrefix : null;
+      if (range || prefix) {
         const all = Number((this.statement('SELECT max(rowid) AS n FROM tokens').get() as { n: number | null }).n ?? 0);
         const cap = Math.max(1, Math.ceil(Math.sqrt(((query.limit ?? DEFAULT_PAGE) + 1) * all)));
-        const n = this.probe(`SELECT 1 FROM tokens INDEXED BY ${range.index} WHERE ${range.where}`, range.params, cap);
-        plan = { status: n < cap ? 'range' : 'order' };
+        if (prefix) {
+          const bound = prefixBound(prefix);
+          const n = this.probe(
+            `SELECT 1 FROM tokens INDEXED BY tokens_prefix WHERE key_prefix >= ?${bound === null ? '' : ' AND key_prefix < ?'}`,
+            bound === null ? [prefix] : [prefix, bound],
+            cap,
+          );
+          if (n < cap) plan = { prefix: true };
+        }
+        if (range && !plan.prefix) {
+          const n = this.probe(`SELECT 1 FROM tokens INDEXED BY ${range.index} WHERE ${range.where}`, range.params, cap);
+          plan = { status: n < cap ? 'range' : 'order' };
+        }
       }
       const built = tokensQuery(dialect, query, plan);
       return { built, rows: this.statement(built.sql).all(...built.params) as TokenRow[] };

@@ -48,7 +48,7 @@ async function allTokens(directory: DirectoryStore, query: TokenQuery & { now: s
   throw new Error('paging does not end');
 }
 
-describe('SQLite directory, version 1 → 2', () => {
+describe('SQLite directory, version 1 → 3', () => {
   it('migrates a version-1 file in place: side tables filled from its rows, the same answers as a fresh one', async () => {
     const fixture = tempLedger();
     const dir = mkdtempSync(join(tmpdir(), 'tl-dirplan-'));
@@ -70,7 +70,7 @@ describe('SQLite directory, version 1 → 2', () => {
         DROP TABLE user_grams; DROP TABLE token_scopes;
         DROP INDEX users_staff; DROP INDEX users_active; DROP INDEX users_staff_active;
         DROP INDEX tokens_revoked; DROP INDEX tokens_expiry; DROP INDEX tokens_grace;
-        DROP INDEX tokens_name; CREATE INDEX tokens_name ON tokens (name);
+        DROP INDEX tokens_name; CREATE INDEX tokens_name ON tokens (name); DROP INDEX tokens_prefix;
         PRAGMA user_version = 1;
       `);
       db.close();
@@ -139,6 +139,21 @@ describe('SQLite directory, version 1 → 2', () => {
           }
         }
       }
+      // A key prefix: an index range when few keys start so (a token's own prefix), else the list order ('tl_').
+      const now = fixture.now().toISOString();
+      const expired = new Date(start + 31 * 24 * HOUR).toISOString();
+      for (const prefix of ['tl_', 'tl', ...dump.tokens.map((t) => t.keyPrefix.slice(0, 5)), 'zz', 'tl_~']) {
+        for (const [at, status] of [[now, 'any'], [expired, 'expired'], [now, 'current']] as const) {
+          const got = await allTokens(directory, { now: at, keyPrefix: prefix, status, limit: 2 });
+          const want = dump.tokens.filter(
+            (t) =>
+              t.keyPrefix.startsWith(prefix) &&
+              (status === 'any' || (t.revokedAt === null && (status === 'expired' ? t.expiresAt !== null && t.expiresAt <= at : true))),
+          );
+          expect(got.map((t) => t.tokenId), `${prefix} ${status}`).toEqual(want.map((t) => t.tokenId));
+        }
+      }
+      expect(plans()).toContain('INDEXED BY tokens_prefix');
       // Both plans ran.
       expect(plans()).toContain('INDEXED BY tokens_expiry');
       expect(plans()).toContain('INDEXED BY tokens_order');
@@ -150,7 +165,7 @@ describe('SQLite directory, version 1 → 2', () => {
   });
 });
 
-describe('PostgreSQL directory, migration 1 → 2', () => {
+describe('PostgreSQL directory, migrations 1 → 3', () => {
   it('migrates a version-1 schema in place: token_scopes filled from its rows, the same answers', async () => {
     const fixture = tempLedger();
     const url = schemas.url();
@@ -173,7 +188,8 @@ describe('PostgreSQL directory, migration 1 → 2', () => {
           DROP INDEX ${s}.tokens_revoked; DROP INDEX ${s}.tokens_expiry; DROP INDEX ${s}.tokens_grace;
           DROP INDEX ${s}.tokens_name; CREATE INDEX tokens_name ON ${s}.tokens (name);
           DROP INDEX IF EXISTS ${s}.users_search_trgm;
-          DELETE FROM ${s}.schema_version WHERE version = 2;
+          DROP INDEX ${s}.tokens_prefix;
+          DELETE FROM ${s}.schema_version WHERE version >= 2;
         `);
       } finally {
         await client.end();
