@@ -247,33 +247,39 @@ export interface FoldedBatch {
   digests: DirectoryDigestRow[];
 }
 
-/**
- * Folds a batch of events (in log order) into rows. `load` gives the stored rows (the user row and
- * the tokens not revoked) of every stream the batch touches that `streams` does not hold yet, in
- * one call before any operation is applied (so an adapter may read them in one query). `streams`
- * (default: empty) is the rows already in memory; it is added to and returned.
- */
-export function foldDirectoryBatch(
-  events: readonly RecordedEvent[],
-  load: (streamIds: string[]) => Map<string, { user: DirectoryUserRow | null; live: DirectoryTokenRow[] }>,
-  streams: Map<string, StreamRows> = new Map(),
-): FoldedBatch {
+/** A stream's stored rows, as the in-memory fold starts from: its user row and its tokens not revoked. */
+export interface StoredRows {
+  user: DirectoryUserRow | null;
+  live: DirectoryTokenRow[];
+}
+
+/** A batch's row operations in log order, and the streams they touch (whose stored rows the fold needs). */
+export function batchOps(events: readonly RecordedEvent[]): { ops: DirectoryOp[]; streamIds: string[] } {
   const ops: DirectoryOp[] = [];
-  const missing = new Set<string>();
+  const ids = new Set<string>();
   for (const event of events) {
     for (const op of directoryOps(event)) {
       ops.push(op);
-      if (!streams.has(op.streamId)) missing.add(op.streamId);
+      ids.add(op.streamId);
     }
   }
-  if (missing.size > 0) {
-    const stored = load([...missing]);
-    for (const id of missing) {
-      const rows = stored.get(id);
-      streams.set(id, new StreamRows(id, rows?.user ?? null, rows?.live ?? []));
-    }
-  }
+  return { ops, streamIds: [...ids] };
+}
+
+/**
+ * Folds a batch's operations (batchOps) over the stored rows of the streams they touch (missing:
+ * none stored) into the rows to write: each touched stream's rows, and the digests in log order.
+ */
+export function foldDirectoryOps(ops: readonly DirectoryOp[], stored: ReadonlyMap<string, StoredRows>): FoldedBatch {
+  const streams = new Map<string, StreamRows>();
   const digests: DirectoryDigestRow[] = [];
-  for (const op of ops) streams.get(op.streamId)!.apply(op, digests);
+  for (const op of ops) {
+    let rows = streams.get(op.streamId);
+    if (!rows) {
+      const before = stored.get(op.streamId);
+      streams.set(op.streamId, (rows = new StreamRows(op.streamId, before?.user ?? null, before?.live ?? [])));
+    }
+    rows.apply(op, digests);
+  }
   return { streams, digests };
 }
