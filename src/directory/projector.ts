@@ -62,7 +62,7 @@ export class DirectoryProjector {
     let checkpoint = await this.directory.checkpoint();
     for (let reset = true; reset; ) {
       reset = false;
-      for await (const batch of logBatches(this.events, { after: checkpoint, batch: this.batchSize, metadata: false, end: 'short' })) {
+      for await (const batch of logBatches(this.events, { after: checkpoint, batch: this.batchSize, metadata: false, passwords: false, end: 'short' })) {
         try {
           await this.directory.apply(batch, checkpoint);
         } catch (error) {
@@ -82,7 +82,7 @@ export class DirectoryProjector {
    * Readers see the old directory until the new one is complete.
    */
   async rebuild(onProgress?: (events: number) => void): Promise<{ events: number; checkpoint: bigint }> {
-    const batches = logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 2_000, metadata: false, end: 'empty' });
+    const batches = logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 2_000, metadata: false, passwords: false, end: 'empty' });
     const result = await this.directory.rebuild(batches, onProgress);
     await this.catchUp();
     return result;

@@ -7,6 +7,8 @@ export interface LogBatchesOptions {
   batch: number;
   /** False when the caller has no use for metadata (see ReadAllOptions). Default true. */
   metadata?: boolean;
+  /** False when the caller reads no password hash (see ReadAllOptions). Default true. */
+  passwords?: boolean;
   /**
    * Where the walk ends: at the first batch shorter than `batch` (`'short'`, the default: the log
    * as it stood), at the first empty one (`'empty'`: also what was appended meanwhile), or once a
@@ -21,9 +23,9 @@ export interface LogBatchesOptions {
  * (queries, audit, its verification, the projector's catch-up and rebuild) walks it with.
  */
 export async function* logBatches(store: Pick<EventStore, 'readAll'>, options: LogBatchesOptions): AsyncGenerator<RecordedEvent[]> {
-  const { batch, metadata, end = 'short' } = options;
+  const { batch, metadata, passwords, end = 'short' } = options;
   for (let after = options.after ?? 0n; typeof end !== 'bigint' || after < end; ) {
-    const events = await store.readAll({ after, limit: batch, metadata });
+    const events = await store.readAll({ after, limit: batch, metadata, passwords });
     if (events.length === 0) return;
     yield events;
     if (end === 'short' && events.length < batch) return;

@@ -41,6 +41,12 @@ export interface ReadAllOptions {
    * store may then leave `metadata` empty and skip reading it. Default true.
    */
   metadata?: boolean;
+  /**
+   * False when the caller reads no password hash (the read models only ask whether an event has
+   * one): a sealing log may then leave `passwordHash` sealed, a string where there is a hash, and
+   * skip fetching its key. Default true.
+   */
+  passwords?: boolean;
 }
 
 export interface ReadStreamOptions {

@@ -35,9 +35,11 @@ export interface Sealed {
   afterAppend(): Promise<{ erased: boolean; passwordChanged: boolean }>;
 }
 
-function openFields(record: Record<string, unknown>, keys: Map<string, Buffer>): Record<string, unknown> {
+/** `skip`: a field left as it is (sealed). */
+function openFields(record: Record<string, unknown>, keys: Map<string, Buffer>, skip?: string): Record<string, unknown> {
   let out: Record<string, unknown> | null = null;
   for (const [field, value] of Object.entries(record)) {
+    if (field === skip) continue;
     const keyId = keyIdOf(value);
     if (keyId === null && !(typeof value === 'string' && value.startsWith('sealed:'))) continue;
     out ??= { ...record };
@@ -46,9 +48,10 @@ function openFields(record: Record<string, unknown>, keys: Map<string, Buffer>):
   return out ?? record;
 }
 
-function collectKeyIds(record: unknown, into: Set<string>): void {
+function collectKeyIds(record: unknown, into: Set<string>, skip?: string): void {
   if (record === null || typeof record !== 'object') return;
-  for (const value of Object.values(record)) {
+  for (const [field, value] of Object.entries(record)) {
+    if (field === skip) continue;
     const keyId = keyIdOf(value);
     if (keyId !== null) into.add(keyId);
   }
@@ -88,7 +91,7 @@ export class SealedLog implements EventStore {
   }
 
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.open(await this.sealed.readAll(options));
+    return this.open(await this.sealed.readAll(options), { passwords: options?.passwords ?? true });
   }
 
   headPosition(): Promise<bigint> {
@@ -103,19 +106,23 @@ export class SealedLog implements EventStore {
     }
   }
 
-  /** Opens sealed fields with the keys that still exist: one vault query for the whole batch. */
-  async open(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+  /**
+   * Opens sealed fields with the keys that still exist: one vault query for the whole batch.
+   * `passwords: false` leaves password hashes sealed (see ReadAllOptions).
+   */
+  async open(events: RecordedEvent[], options: { passwords?: boolean } = {}): Promise<RecordedEvent[]> {
     if (events.length === 0) return events;
+    const skip = options.passwords === false ? PASSWORD_FIELD : undefined;
     const ids = new Set<string>();
     const streams = new Set<string>();
     for (const event of events) {
-      collectKeyIds(event.data, ids);
+      collectKeyIds(event.data, ids, skip);
       collectKeyIds(event.metadata, ids);
       if (event.streamId.startsWith(USER_STREAM_PREFIX)) streams.add(event.streamId);
     }
     const [keys, names] = await Promise.all([this.vault.keys([...ids]), this.vault.usernames([...streams])]);
     return events.map((event) => {
-      const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? openFields(event.data as Record<string, unknown>, keys) : event.data;
+      const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? openFields(event.data as Record<string, unknown>, keys, skip) : event.data;
       const metadata = openFields(event.metadata, keys);
       return { ...event, data, metadata, subject: subjectOf(event.streamId, names) };
     });
