@@ -1,4 +1,4 @@
-// npm run soak [-- --minutes 10] [--clients 16] [--seed N]
+// npm run soak [-- --minutes 10] [--clients 16] [--seed N] [--live 1000] [--snapshots]
 //
 // Mixed traffic against a real `serve` on Redis (its own redis-server on a spare port) for
 // --minutes, while at random moments: the standalone projector is SIGKILLed and restarted, Redis
@@ -11,21 +11,34 @@
 //      last 10% of the run against the median in the 10% right after warm-up (the first 20% of the
 //      run, at least 60 s). Medians of windows, not single samples: V8's heap breathes by tens of
 //      MiB between collections, a leak climbs.
+// Data: live keys are held at --live (default 1,000; 0 = no bound): at the bound a login or token
+// create becomes a revoke. The log grows all along (append-only; it lives on disk). --snapshots also takes
+// a heap snapshot of serve (after a full GC) after warm-up and at the end and prints the live heap
+// of both and what grew, by constructor (bench/heapsnapshot.mjs): a leak is there, not in the RSS.
 // Prints the figures and exits 1 if a check failed. Not in CI: `npm run build` first.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { growth as heapGrowth, summarise } from './heapsnapshot.mjs';
 
 const { values: args } = parseArgs({
-  options: { minutes: { type: 'string', default: '10' }, clients: { type: 'string', default: '16' }, seed: { type: 'string' } },
+  options: {
+    minutes: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '16' },
+    seed: { type: 'string' },
+    live: { type: 'string', default: '1000' },
+    snapshots: { type: 'boolean', default: false },
+  },
 });
 const MINUTES = Number(args.minutes);
 const CLIENTS = Number(args.clients);
+/** At most this many live keys (0: no bound): at the bound, an op that would add a key revokes one. */
+const LIVE = Number(args.live);
 let seed = Number(args.seed ?? Date.now() % 2 ** 31);
 const SEED = seed;
 /** mulberry32: a seeded stream, so a run's chaos schedule can be replayed. */
@@ -99,7 +112,9 @@ const env = { ...process.env, TOKENLEDGER_STORE: store, TOKENLEDGER_REDIS_URL: R
 
 function startServe() {
   return new Promise((done, fail) => {
-    const child = track(spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    // SIGUSR2 makes V8 write a heap snapshot (after a full GC) into the serve's cwd (--snapshots).
+    const nodeArgs = args.snapshots ? ['--heapsnapshot-signal=SIGUSR2'] : [];
+    const child = track(spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => {
       for (const line of chunk.split('\n')) if (/"level":(50|60)/.test(line)) errorLines.push(line.slice(0, 300));
@@ -115,6 +130,19 @@ function startServe() {
 let projector = null;
 function startProjector() {
   projector = track(spawn(process.execPath, [BIN, 'projection', 'run'], { env, stdio: 'ignore' }));
+}
+
+/** A heap snapshot of serve (taken after a full GC), once its file is written; its path. */
+async function heapSnapshot(pid) {
+  const before = new Set(readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')));
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 1_200; i++) {
+    await sleep(250);
+    const fresh = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    // V8 writes the file on serve's main thread: once serve answers again, the file is complete.
+    if (fresh && (await call('GET', '/healthz')).status === 200) return join(dir, fresh);
+  }
+  throw new Error('serve wrote no heap snapshot');
 }
 
 function rssOf(pid) {
@@ -166,18 +194,41 @@ const live = []; // { username, name, key }
 const revoked = []; // { key, at }: revocation answered at performance.now() = at
 const violations = [];
 const counts = new Map();
+/** Per second of the run: whether a live key's whoami got a 200, a 503 (for how long lookups failed). */
+const seconds503 = new Set();
+const seconds200 = new Set();
 const count = (op, status) => {
   const key = `${op} ${status}`;
   counts.set(key, (counts.get(key) ?? 0) + 1);
+  if (op === 'whoami') (status === 503 ? seconds503 : status === 200 ? seconds200 : new Set()).add(Math.floor((performance.now() - started) / 1000));
 };
+/** The longest run of seconds with a 503 and no 200 for live keys' whoami. */
+function longestOutage() {
+  let longest = 0;
+  let current = 0;
+  for (let s = 0; s <= Math.ceil((until - started) / 1000); s++) {
+    current = seconds503.has(s) && !seconds200.has(s) ? current + 1 : 0;
+    longest = Math.max(longest, current);
+  }
+  return longest;
+}
 let serial = 0;
 
+/** Forgets a key the server refused (revoked by the login limit, say): it is no longer live. */
+function forget(token) {
+  const index = live.indexOf(token);
+  if (index >= 0) live.splice(index, 1);
+}
+
 async function operation() {
-  const r = random();
+  let r = random();
+  // At the bound of live keys, an op that would add one (a login, a token create) revokes one.
+  if (LIVE > 0 && live.length >= LIVE && r >= 0.6 && r < 0.82) r = 0.82 + (r - 0.6) * (0.1 / 0.22);
   if (r < 0.45 && live.length > 0) {
     const token = pick(live);
     const reply = await call('GET', '/api/whoami/', { key: token.key });
     count('whoami', reply.status);
+    if (reply.status === 401) forget(token);
   } else if (r < 0.6 && revoked.length > 0) {
     const token = pick(revoked);
     const sent = performance.now();
@@ -203,9 +254,9 @@ async function operation() {
       : await call('DELETE', `/api/tokens/${token.username}/${token.name}/`, { key: staffKey });
     count(token.login ? 'logout' : 'token-revoke', reply.status);
     if (reply.status === 204 || reply.status === 200) {
-      live.splice(live.indexOf(token), 1);
+      forget(token);
       revoked.push({ key: token.key, at: performance.now() });
-    }
+    } else if (reply.status === 401 || reply.status === 404) forget(token);
   } else {
     const reply = await call('GET', pick(['/api/users/', '/api/tokens/user1/', '/readyz', '/healthz']), { key: staffKey });
     count('read', reply.status);
@@ -258,17 +309,62 @@ const started = performance.now();
 const until = started + MINUTES * 60_000;
 const warmUpEnd = started + Math.max(60_000, MINUTES * 12_000);
 const rss = [];
+/** serve's own view of its memory (/metrics, prom-client's process metrics), sampled with the RSS. */
+const heap = [];
+const METRIC = /^tokenledger_process_(nodejs_heap_size_total_bytes|nodejs_heap_size_used_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_total_bytes\{space="(?:new|old|code|large_object)"\}) (\S+)$/gm;
 const sampler = setInterval(() => {
+  const t = performance.now();
   try {
-    rss.push({ t: performance.now(), bytes: rssOf(serve.pid) });
+    rss.push({ t, bytes: rssOf(serve.pid) });
   } catch {}
+  void metricsText().then((text) => {
+    const found = Object.fromEntries([...text.matchAll(METRIC)].map(([, name, value]) => [name, Number(value)]));
+    const space = (name) => found[`nodejs_heap_space_size_total_bytes{space="${name}"}`];
+    if (found.nodejs_heap_size_total_bytes) {
+      heap.push({ t, total: found.nodejs_heap_size_total_bytes, used: found.nodejs_heap_size_used_bytes, external: found.nodejs_external_memory_bytes, new: space('new'), old: space('old'), large: space('large_object') });
+    }
+  }, () => {});
 }, 2_000);
+function metricsText() {
+  return new Promise((done, fail) => {
+    const req = request(`${url}/metrics`, { agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c) => (text += c));
+      res.on('end', () => done(text));
+    });
+    req.setTimeout(1_500, () => req.destroy(new Error('timeout')));
+    req.on('error', fail);
+    req.end();
+  });
+}
 let requests = 0;
-console.log(`soak: ${MINUTES} min, ${CLIENTS} clients, seed ${SEED}, serve ${url}, redis :${redisPort}, log ${dbPath}`);
+console.log(`soak: ${MINUTES} min, ${CLIENTS} clients, seed ${SEED}, live keys ${LIVE > 0 ? `<= ${LIVE}` : 'unbounded'}, serve ${url}, redis :${redisPort}, log ${dbPath}`);
 const progress = setInterval(() => {
   const last = rss.at(-1);
   console.log(`  ${((performance.now() - started) / 60_000).toFixed(1)} min: ${requests} requests, ${live.length} live keys, ${revoked.length} revoked, rss ${last ? (last.bytes / 2 ** 20).toFixed(1) : '?'} MiB`);
 }, 60_000);
+// --snapshots: a heap snapshot of serve once the warm-up window has been sampled (it costs serve
+// memory of its own, so it comes after that window and counts against the end's RSS, not for it),
+// and one after the traffic. Both with the data they saw: live keys and the log's head.
+const { openEventStore } = await dist('src/eventstore/open.js');
+async function logHead() {
+  const events = await openEventStore(store);
+  try {
+    return Number(await events.headPosition());
+  } finally {
+    await events.close();
+  }
+}
+const snapshots = [];
+async function snapshotNow(label) {
+  const at = { label, live: live.length, revoked: revoked.length, head: await logHead() };
+  const path = await heapSnapshot(serve.pid);
+  snapshots.push({ ...at, summary: summarise(path) });
+  rmSync(path);
+}
+// With --snapshots, the RSS window after warm-up starts once the first snapshot is written
+// (writing one takes memory of its own), so both windows see whatever it left behind.
+let warmWindowStart = warmUpEnd;
 await Promise.all([
   chaos(until),
   ...Array.from({ length: CLIENTS }, async () => {
@@ -277,18 +373,21 @@ await Promise.all([
       requests += 1;
     }
   }),
+  args.snapshots ? sleep(warmUpEnd - performance.now()).then(() => snapshotNow('after warm-up')).then(() => (warmWindowStart = performance.now())) : null,
 ]);
 clearInterval(progress);
 clearInterval(sampler);
 const seconds = (performance.now() - started) / 1000;
+if (args.snapshots) await snapshotNow('end');
 
 // ---- checks ---------------------------------------------------------------------------------------
 // Let the projection settle (both projectors are up again), then compare it with a rebuild.
-const { openEventStore } = await dist('src/eventstore/open.js');
 const { RedisProjectionStore } = await dist('src/projection/redis/store.js');
 const { MemoryProjectionStore } = await dist('src/projection/memory.js');
 const { rebuildProjection } = await dist('src/projection/rebuild.js');
-const events = await openEventStore(store);
+// The log as serve and the projectors read it: sealed events opened with the vault beside it.
+const { openLog } = await dist('src/eventstore/vault/index.js');
+const events = await openLog({ store });
 const projection = await RedisProjectionStore.open({ url: REDIS_URL, prefix: PREFIX });
 const head = await events.headPosition();
 for (let i = 0; i < 600 && (await projection.checkpoint().catch(() => -1n)) < head; i++) await sleep(100);
@@ -296,10 +395,22 @@ const stable = (dump) => {
   const sorted = (map) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
   return JSON.stringify({ checkpoint: dump.checkpoint, docs: sorted(dump.docs), records: sorted(dump.records) }, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
 };
-const liveDump = stable(await projection.dump());
+const liveRaw = await projection.dump();
+const liveDump = stable(liveRaw);
 const rebuilt = new MemoryProjectionStore();
 await rebuildProjection(events, rebuilt);
-const equal = liveDump === stable(await rebuilt.dump());
+const rebuiltRaw = await rebuilt.dump();
+const equal = liveDump === stable(rebuiltRaw);
+/** Where the two differ (keys only, a few of each kind), to say what a failed check 2 was. */
+function differences(a, b) {
+  const out = [`checkpoint ${a.checkpoint} vs ${b.checkpoint}`];
+  for (const kind of ['docs', 'records']) {
+    const keys = new Set([...a[kind].keys(), ...b[kind].keys()]);
+    const differing = [...keys].filter((k) => JSON.stringify(a[kind].get(k)) !== JSON.stringify(b[kind].get(k)));
+    out.push(`${kind}: ${a[kind].size} vs ${b[kind].size}, ${differing.length} differ${differing.length ? ` (${differing.slice(0, 3).map((k) => `${k.slice(0, 12)}: ${a[kind].has(k) ? 'redis' : '-'}/${b[kind].has(k) ? 'rebuild' : '-'}`).join(', ')})` : ''}`);
+  }
+  return out.join('; ');
+}
 await projection.close();
 await events.close();
 
@@ -310,7 +421,7 @@ const median = (samples) => {
   const sorted = samples.map((s) => s.bytes).sort((a, b) => a - b);
   return { bytes: sorted[sorted.length >> 1] };
 };
-const warm = median(rss.filter((s) => s.t > warmUpEnd && s.t <= warmUpEnd + windowMs));
+const warm = median(rss.filter((s) => s.t > warmWindowStart && s.t <= warmWindowStart + windowMs));
 const end = median(rss.filter((s) => s.t > until - windowMs));
 const growth = end.bytes / warm.bytes - 1;
 
@@ -319,10 +430,38 @@ console.log(`\nsoak figures (seed ${SEED}; load average ${readFileSync('/proc/lo
 console.log(`  ${requests} requests in ${seconds.toFixed(0)} s (${Math.round(requests / seconds)}/s), ${CLIENTS} clients; log head ${head}`);
 console.log(`  chaos: ${chaosLog.filter((c) => c.includes('projector')).length} projector kills, ${chaosLog.filter((c) => c.includes('redis')).length} Redis restarts, ${lockHolds} SQLite lock holds`);
 console.log(`  answers: ${JSON.stringify(statusSummary)}`);
+console.log(`  live keys' whoami: a 503 in ${seconds503.size} of ${Math.round(seconds)} s, no 200 at all in ${[...seconds503].filter((x) => !seconds200.has(x)).length} s (longest ${longestOutage()} s in a row)`);
 console.log(`  revoked keys probed: ${counts.get('whoami-revoked 401') ?? 0} x 401, ${counts.get('whoami-revoked 503') ?? 0} x 503, ${violations.length} x 200 after revocation`);
-console.log(`  projection equals a rebuild: ${equal}`);
+console.log(`  projection equals a rebuild: ${equal}${equal ? '' : ` (${differences(liveRaw, rebuiltRaw)})`}`);
 console.log(`  audit verify: exit ${verify.status} (${verify.stdout.trim().split('\n').at(-1) ?? ''})`);
+{
+  // Where the RSS went: V8's heap (reserved, and in use at the sample: not after a GC), memory
+  // outside it that V8 knows of (Buffers and other ArrayBuffers), and the rest (native: the node
+  // binary's pages, malloc'd memory of SQLite, ioredis, argon2, libuv, and allocator slack).
+  const inWindow = (list, from, to) => list.filter((x) => x.t > from && x.t <= to);
+  const med = (list, field) => {
+    const sorted = list.map((x) => x[field]).sort((a, b) => a - b);
+    return sorted[sorted.length >> 1] ?? NaN;
+  };
+  const fmt = (a, b) => `${(a / 2 ** 20).toFixed(1)} -> ${(b / 2 ** 20).toFixed(1)} MiB`;
+  const hw = inWindow(heap, warmWindowStart, warmWindowStart + windowMs);
+  const he = inWindow(heap, until - windowMs, until);
+  if (hw.length > 0 && he.length > 0) {
+    const rest = (window, rssWindow) => med(rssWindow, 'bytes') - med(window, 'total') - med(window, 'external');
+    console.log(
+      `  serve memory, same windows: V8 heap reserved ${fmt(med(hw, 'total'), med(he, 'total'))} (new space ${fmt(med(hw, 'new'), med(he, 'new'))}, ` +
+        `old ${fmt(med(hw, 'old'), med(he, 'old'))}, large objects ${fmt(med(hw, 'large'), med(he, 'large'))}), in use ${fmt(med(hw, 'used'), med(he, 'used'))}; ` +
+        `external ${fmt(med(hw, 'external'), med(he, 'external'))}; rest of RSS ${fmt(rest(hw, inWindow(rss, warmWindowStart, warmWindowStart + windowMs)), rest(he, inWindow(rss, until - windowMs, until)))}`,
+    );
+  }
+}
 console.log(`  serve RSS (medians of 10% windows): ${(warm.bytes / 2 ** 20).toFixed(1)} MiB after warm-up, ${(end.bytes / 2 ** 20).toFixed(1)} MiB at the end (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}%), max ${(Math.max(...rss.map((s) => s.bytes)) / 2 ** 20).toFixed(1)} MiB`);
+console.log(`  live keys (client's view): ${live.length}${LIVE > 0 ? ` (bound ${LIVE})` : ' (no bound)'}, ${revoked.length} revoked`);
+if (snapshots.length === 2) {
+  const [a, b] = snapshots;
+  console.log(`  heap snapshots (after a full GC): ${a.label} at log head ${a.head}, ${a.live} live keys; ${b.label} at log head ${b.head}, ${b.live} live keys`);
+  for (const line of heapGrowth(a.summary, b.summary, 15)) console.log(`    ${line}`);
+}
 console.log(`  error lines in serve's log: ${errorLines.length}${errorLines.length ? `, first: ${errorLines[0]}` : ''}`);
 const failed = [
   violations.length > 0 && 'a revoked key got 200',
