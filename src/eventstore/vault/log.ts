@@ -37,11 +37,12 @@ export interface Sealed {
 
 /** `skip`: a field left as it is (sealed). */
 function openFields(record: Record<string, unknown>, keys: Map<string, Buffer>, skip?: string): Record<string, unknown> {
+  // for…in and a string test first: a replay opens a million records, nearly all with nothing sealed.
   let out: Record<string, unknown> | null = null;
-  for (const [field, value] of Object.entries(record)) {
-    if (field === skip) continue;
+  for (const field in record) {
+    const value = record[field];
+    if (typeof value !== 'string' || !value.startsWith('sealed:') || field === skip) continue;
     const keyId = keyIdOf(value);
-    if (keyId === null && !(typeof value === 'string' && value.startsWith('sealed:'))) continue;
     out ??= { ...record };
     out[field] = unseal(value, keyId === null ? undefined : keys.get(keyId));
   }
@@ -50,8 +51,10 @@ function openFields(record: Record<string, unknown>, keys: Map<string, Buffer>, 
 
 function collectKeyIds(record: unknown, into: Set<string>, skip?: string): void {
   if (record === null || typeof record !== 'object') return;
-  for (const [field, value] of Object.entries(record)) {
-    if (field === skip) continue;
+  const fields = record as Record<string, unknown>;
+  for (const field in fields) {
+    const value = fields[field];
+    if (typeof value !== 'string' || !value.startsWith('sealed:') || field === skip) continue;
     const keyId = keyIdOf(value);
     if (keyId !== null) into.add(keyId);
   }
@@ -124,7 +127,8 @@ export class SealedLog implements EventStore {
     return events.map((event) => {
       const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? openFields(event.data as Record<string, unknown>, keys, skip) : event.data;
       const metadata = openFields(event.metadata, keys);
-      return { ...event, data, metadata, subject: subjectOf(event.streamId, names) };
+      const { streamId, revision, position, type } = event;
+      return { streamId, revision, position, type, data, metadata, subject: subjectOf(streamId, names) };
     });
   }
 
