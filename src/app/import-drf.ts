@@ -30,7 +30,7 @@ export interface DrfImportOptions {
   dryRun?: boolean;
   /** Bring users who exist with other data to DRF's values, rather than skip them. */
   overwrite?: boolean;
-  /** Users imported at once: loaded together, their keys made in one vault write, their appends in one commit (default: up to 1,000). */
+  /** Users imported at once: loaded together, their keys made in one vault write, their appends in one commit (default: up to 5,000). */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -71,7 +71,7 @@ export interface DrfImportSummary {
  * Users per batch (a vault commit and a log commit each): large enough that the commits cost
  * little per user, and at most a twentieth of the import, so that progress shows in steps.
  */
-const MAX_BATCH = 1_000;
+const MAX_BATCH = 5_000;
 const STEPS = 20;
 
 type Outcome = 'created' | 'unchanged' | 'overwritten' | 'conflict';

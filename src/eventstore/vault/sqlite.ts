@@ -32,6 +32,9 @@ export class SqliteVault implements Vault {
       this.db.pragma('secure_delete = ON');
       this.db.pragma('journal_mode = DELETE');
       this.db.pragma('synchronous = FULL');
+      // 16 MB of page cache: key ids and stream ids are random, so a batch of new keys touches
+      // pages all over the indexes, and with the default 2 MB each is read again from the file.
+      this.db.pragma('cache_size = -16384');
       this.migrate();
     } catch (error) {
       throw new StoreUnavailableError(`TOKENLEDGER_VAULT: cannot open SQLite file ${path}: ${(error as Error).message}`);
