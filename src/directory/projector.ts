@@ -1,3 +1,4 @@
+import { LogFollower } from '../eventstore/follower.js';
 import { logBatches } from '../eventstore/log-batches.js';
 import type { EventStore } from '../eventstore/port.js';
 import { DirectoryGapError, type DirectoryStore } from './port.js';
@@ -28,12 +29,7 @@ export interface DirectoryStatus {
  */
 export class DirectoryProjector {
   private readonly batchSize: number;
-  private readonly pollMs: number;
-  private running: Promise<bigint> | null = null;
-  private loop: Promise<void> | null = null;
-  private stopping = false;
-  private wake: (() => void) | null = null;
-  private nudged = false;
+  private readonly follower: LogFollower;
 
   constructor(
     readonly events: EventStore,
@@ -41,21 +37,12 @@ export class DirectoryProjector {
     private readonly options: DirectoryProjectorOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 2_000;
-    this.pollMs = options.pollMs ?? 25;
+    this.follower = new LogFollower(events, () => this.run(), options);
   }
 
-  /** Applies the log at least up to `until` (default: its head); returns the checkpoint reached. */
-  async catchUp(until?: bigint): Promise<bigint> {
-    for (let last = -1n; ; ) {
-      const joined = this.running !== null;
-      this.running ??= this.run().finally(() => {
-        this.running = null;
-      });
-      const reached = await this.running;
-      if (until !== undefined ? reached >= until : !joined) return reached;
-      if (reached === last) await new Promise((resolve) => setTimeout(resolve, this.pollMs));
-      last = reached;
-    }
+  /** Applies the log at least up to `until` (default: its head); returns the checkpoint reached (LogFollower). */
+  catchUp(until?: bigint): Promise<bigint> {
+    return this.follower.catchUp(until);
   }
 
   private async run(): Promise<bigint> {
@@ -94,52 +81,10 @@ export class DirectoryProjector {
   }
 
   start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.loop = this.follow();
+    this.follower.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
-  }
-
-  private async follow(): Promise<void> {
-    let failures = 0;
-    const unsubscribe = this.events.subscribe?.(() => {
-      this.nudged = true;
-      this.wake?.();
-    });
-    while (!this.stopping) {
-      try {
-        await this.catchUp();
-        if (failures > 0) this.options.onRecovered?.();
-        failures = 0;
-      } catch (error) {
-        failures += 1;
-        this.options.onError?.(error);
-      }
-      await this.sleep(failures === 0 ? this.pollMs : Math.min(this.pollMs * 2 ** failures, 2_000));
-    }
-    unsubscribe?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping || this.nudged) {
-      this.nudged = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        this.nudged = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+  stop(): Promise<void> {
+    return this.follower.stop();
   }
 }
