@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
 import { appendHistory } from '../../bench/rebuild-history.mjs';
 import { SqliteDirectory } from '../../src/directory/sqlite.js';
@@ -84,3 +85,66 @@ it('a directory projector SIGKILLed 30+ times while a writer appends ends equal 
     await events.close();
   }
 }, 60_000);
+
+/** The directory file's schema (tables, indexes, triggers) and its integrity check, read on a connection of its own. */
+function inspect(path: string): { schema: unknown[]; integrity: unknown } {
+  const db = new Database(path, { readonly: true });
+  try {
+    return {
+      schema: db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all(),
+      integrity: db.pragma('integrity_check', { simple: true }),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+it('a directory rebuild SIGKILLed at random points leaves the old directory live and whole (rows, checkpoint, indexes, triggers); a rebuild then completes', async () => {
+  const rebuildLog = join(dir, 'rebuild-events.db');
+  const rebuildFile = join(dir, 'rebuild-events.directory.db');
+  const events = new SqliteEventStore(rebuildLog);
+  const directory = new SqliteDirectory(rebuildFile);
+  try {
+    // ~35,000 events: a rebuild in batches of 50 takes a good part of a second, so most kills land inside it.
+    await appendHistory(events, { users: 1_500 });
+    // The live directory: the first half of the log, so a rebuild that got through would show.
+    await directory.apply(await events.readAll({ limit: Number((await events.headPosition()) / 2n) }));
+    const before = await directory.dump();
+    const shape = inspect(rebuildFile);
+    expect(shape.integrity).toBe('ok');
+    let midway = 0;
+    for (let round = 0; round < 10; round++) {
+      const child = spawn(process.execPath, ['test/helpers/directory-rebuild.mjs', rebuildLog, rebuildFile, '50'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      children.add(child);
+      let stderr = '';
+      const exited = new Promise<void>((resolve) => child.once('exit', () => (children.delete(child), resolve())));
+      const rebuilding = new Promise<void>((resolve) => {
+        child.stderr!.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), stderr.includes('rebuilding') && resolve()));
+        void exited.then(resolve);
+      });
+      await rebuilding;
+      await sleep(Math.random() * 80);
+      if (!stderr.includes('rebuilt')) midway += 1;
+      child.kill('SIGKILL');
+      await exited;
+      if (stderr.includes('rebuilt')) continue;
+      expect(await directory.dump(), `round ${round}`).toEqual(before);
+      expect(inspect(rebuildFile), `round ${round}`).toEqual(shape);
+    }
+    expect(midway).toBeGreaterThanOrEqual(5);
+    await new DirectoryProjector(events, directory).rebuild();
+    const rebuilt = await directory.dump();
+    expect(rebuilt.checkpoint).toBe(await events.headPosition());
+    expect(inspect(rebuildFile)).toEqual(shape);
+    const fresh = new SqliteDirectory(':memory:');
+    try {
+      await new DirectoryProjector(events, fresh, { batchSize: 97 }).catchUp();
+      expect(rebuilt).toEqual(await fresh.dump());
+    } finally {
+      await fresh.close();
+    }
+  } finally {
+    await directory.close();
+    await events.close();
+  }
+}, 120_000);
