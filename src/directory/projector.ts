@@ -8,6 +8,12 @@ export interface DirectoryProjectorOptions {
   batchSize?: number;
   /** Events per read of a rebuild. Default 2,000 (larger reads outgrow V8's young generation and are slower). */
   rebuildBatchSize?: number;
+  /**
+   * A catch-up that finds the directory empty (checkpoint 0) and the log at least this long
+   * rebuilds instead: the rebuild's bulk load makes the same rows for a fraction of the work (a
+   * new directory beside a long log, the end of a large import). Default 20,000 events.
+   */
+  rebuildFromEmptyAt?: number;
   /** How often a following projector asks the log for new events when it cannot push. Default 25 ms. */
   pollMs?: number;
   onError?: (error: unknown) => void;
@@ -47,6 +53,9 @@ export class DirectoryProjector {
 
   private async run(): Promise<bigint> {
     let checkpoint = await this.directory.checkpoint();
+    if (checkpoint === 0n && (await this.events.headPosition()) >= BigInt(this.options.rebuildFromEmptyAt ?? 20_000)) {
+      checkpoint = (await this.directory.rebuild(this.rebuildBatches('short'))).checkpoint;
+    }
     for (let reset = true; reset; ) {
       reset = false;
       for await (const batch of logBatches(this.events, { after: checkpoint, batch: this.batchSize, metadata: false, passwords: false, end: 'short' })) {
@@ -69,10 +78,13 @@ export class DirectoryProjector {
    * Readers see the old directory until the new one is complete.
    */
   async rebuild(onProgress?: (events: number) => void): Promise<{ events: number; checkpoint: bigint }> {
-    const batches = logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 2_000, metadata: false, passwords: false, end: 'empty' });
-    const result = await this.directory.rebuild(batches, onProgress);
+    const result = await this.directory.rebuild(this.rebuildBatches('empty'), onProgress);
     await this.catchUp();
     return result;
+  }
+
+  private rebuildBatches(end: 'short' | 'empty') {
+    return logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 2_000, metadata: false, passwords: false, end });
   }
 
   async status(): Promise<DirectoryStatus> {

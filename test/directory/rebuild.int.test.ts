@@ -156,6 +156,35 @@ describe('SQLite directory rebuild', () => {
       await directory.close();
     }
   });
+
+  it('a catch-up that finds the directory empty and the log long enough rebuilds: the same rows as incremental, then it goes on incrementally', async () => {
+    class Counting extends SqliteDirectory {
+      rebuilds = 0;
+      override rebuild(...args: Parameters<SqliteDirectory['rebuild']>) {
+        this.rebuilds += 1;
+        return super.rebuild(...args);
+      }
+    }
+    const reference = new SqliteDirectory(fresh());
+    const directory = new Counting(fresh());
+    const short = new Counting(fresh());
+    try {
+      await new DirectoryProjector(events, reference, { batchSize: 50 }).catchUp();
+      const projector = new DirectoryProjector(events, directory, { batchSize: 50, rebuildFromEmptyAt: Number(head) });
+      expect(await projector.catchUp()).toBe(head);
+      expect(directory.rebuilds).toBe(1);
+      expect(await directory.dump()).toEqual(await reference.dump());
+      // Not empty any more: the next catch-ups apply what is new, as always.
+      await projector.catchUp();
+      expect(directory.rebuilds).toBe(1);
+      // A log shorter than the threshold is applied batch by batch.
+      await new DirectoryProjector(events, short, { batchSize: 50, rebuildFromEmptyAt: Number(head) + 1 }).catchUp();
+      expect(short.rebuilds).toBe(0);
+      expect(await short.dump()).toEqual(await reference.dump());
+    } finally {
+      await Promise.all([reference.close(), directory.close(), short.close()]);
+    }
+  });
 });
 
 describe('PostgreSQL directory rebuild', () => {
