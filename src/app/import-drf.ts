@@ -69,10 +69,10 @@ export interface DrfImportSummary {
 
 /**
  * Users per batch (a vault commit and a log commit each): large enough that the commits cost
- * little per user, and at most a twentieth of the import, so that progress shows in steps.
+ * little per user, and at most a fiftieth of the import, so that progress shows (and the import commits) in small steps.
  */
 const MAX_BATCH = 5_000;
-const STEPS = 20;
+const STEPS = 50;
 
 type Outcome = 'created' | 'unchanged' | 'overwritten' | 'conflict';
 
