@@ -74,9 +74,11 @@ export function keyVerifierWith(options: VerifyOptions): (key: string, scopes: r
     // A mistyped or made-up `tl_` key is refused here, without a round trip (SPEC §2).
     if (keyShape(key, tokenPrefix) === 'tl_bad_checksum') return REFUSED.not_found;
     const digest = digestKey(key);
-    let threw = false;
+    // Pending, answered (the callback was called), or the lookup threw before answering.
+    let state = 'pending' as 'pending' | 'answered' | 'threw';
     const answer = bounded<TokenRecord | null>((cause, record) => {
-      if (threw) return;
+      if (state === 'threw') return;
+      state = 'answered';
       let verification: Verification;
       try {
         verification = record === undefined ? unavailable(cause) : verdict(record, scopes);
@@ -89,8 +91,11 @@ export function keyVerifierWith(options: VerifyOptions): (key: string, scopes: r
     try {
       read(digest, answer);
     } catch (cause) {
+      // Already answered (a lookup that called back at once): what threw came after the answer,
+      // from the lookup or from the callback, and is not a second answer.
+      if (state === 'answered') throw cause;
       // Answered here, at once: the time bound lets go of it, and the callback is never called.
-      threw = true;
+      state = 'threw';
       answer(cause);
       return unavailable(cause);
     }

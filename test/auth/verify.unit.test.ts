@@ -176,6 +176,20 @@ describe('a projection with lookupWith (the callback form the built-in ones have
     expect(await authenticator({ projection: synchronous })(`Token ${key}`)).toEqual({ kind: 'not_found' });
   });
 
+  it('a lookupWith that answers at once and then throws: the answer stands, the throw is not a second answer', async () => {
+    const answered: AuthResult[] = [];
+    const quirky = {
+      lookup: unused,
+      lookupWith: (_d: string, callback: LookupCallback) => {
+        callback(undefined, record());
+        throw new TypeError('after the answer');
+      },
+    };
+    const authenticate = authenticatorWith({ projection: quirky, clock: () => T0 });
+    expect(() => authenticate(`Token ${key}`, [], (r) => answered.push(r))).toThrow('after the answer');
+    expect(answered).toEqual([{ kind: 'valid', record: record() }]);
+  });
+
   it('answers once: a second answer, or an answer after the time bound, is dropped', async () => {
     const results: AuthResult[] = [];
     let answer: LookupCallback = () => {};
