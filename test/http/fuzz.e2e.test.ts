@@ -238,6 +238,12 @@ interface Outcome {
   status: number;
   /** Why there was no answer (status 0): the client's error code, or what the raw socket saw. */
   error?: string;
+  /**
+   * The request is not valid HTTP: Node's client refused its method, target or a header value (a
+   * control character such as NUL), so it went raw. Like the generator's raw requests, the server
+   * may close on it (Node's parser answers 400 and closes; the answer can be lost to the reset).
+   */
+  invalid?: true;
 }
 
 /**
@@ -305,8 +311,8 @@ function send(url: string, agent: Agent, req: FuzzRequest): Promise<Outcome> {
         res.on('error', () => finish({ status: res.statusCode! }));
       });
     } catch {
-      // Node's client refuses this method, path or header: the server must cope with it anyway.
-      return void sendRaw(url, asRaw(req), false).then(resolve);
+      // Node's client refuses this method, path or header: not valid HTTP, which the server must cope with anyway.
+      return void sendRaw(url, asRaw(req), false).then((outcome) => resolve({ ...outcome, invalid: true }));
     }
     client.setTimeout(20_000, () => client.destroy(new Error('no answer in 20 s')));
     client.on('error', (error) => finish({ status: 0, error: (error as NodeJS.ErrnoException).code ?? error.message }));
@@ -444,9 +450,9 @@ describe('fuzz: random requests at every route', () => {
                   sent += 1;
                   server.statuses.set(outcome.status, (server.statuses.get(outcome.status) ?? 0) + 1);
                   if (outcome.status === 0) {
-                    const why = `${req.raw ? 'raw ' : ''}${outcome.error ?? '?'}`;
+                    const why = `${req.raw ? 'raw ' : outcome.invalid ? 'invalid ' : ''}${outcome.error ?? '?'}`;
                     server.errors.set(why, (server.errors.get(why) ?? 0) + 1);
-                    if (!req.raw) server.unanswered.push(`${server.name}: ${outcome.error} <- ${describeRequest(req)}`);
+                    if (!req.raw && !outcome.invalid) server.unanswered.push(`${server.name}: ${outcome.error} <- ${describeRequest(req)}`);
                   }
                   if (outcome.status >= 500) server.failures.push(`${server.name}: ${outcome.status} <- ${describeRequest(req)}`);
                 }),
@@ -473,6 +479,7 @@ describe('fuzz: random requests at every route', () => {
         if (server.unanswered.length > 0) console.log(server.unanswered.slice(0, 10).join('\n'));
         expect(server.unanswered.length, `${server.name}: requests without an answer`).toBe(0);
         expect(server.errors.get('raw raw: no answer in 20 s') ?? 0, `${server.name}: raw requests left hanging`).toBe(0);
+        expect(server.errors.get('invalid raw: no answer in 20 s') ?? 0, `${server.name}: invalid requests left hanging`).toBe(0);
         expect(server.serve.stdout.filter((line) => /"level":(50|60)/.test(line)).slice(0, 5)).toEqual([]);
         expect(await fetch(`${server.serve.url}/healthz`).then((r) => r.status, () => 0)).toBe(200);
       }
