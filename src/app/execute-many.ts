@@ -2,7 +2,7 @@ import { decide, fold, userStreamId, type LedgerEvent, type UserCommand, type Us
 import { ConcurrencyError, type AppendResult, type RecordedEvent } from '../eventstore/port.js';
 import { sealedLogOf, type Sealed } from '../eventstore/vault/index.js';
 import type { Actor, LedgerDeps } from './context.js';
-import { chain, execute, foldUser, settle, type LoadedUser } from './execute.js';
+import { chain, execute, loadedFrom, settle, type LoadedUser } from './execute.js';
 import type { Executed } from './results.js';
 
 /** One user's part of a batch: the command `execute` would run for them. */
@@ -17,16 +17,7 @@ export async function loadUserStreams(deps: LedgerDeps, usernames: readonly stri
   const found = log
     ? await log.resolveMany(usernames)
     : await Promise.all(usernames.map(async (username) => ({ streamId: userStreamId(username), history: await deps.store.readStream(userStreamId(username)) })));
-  return found.map(({ streamId, history }) => {
-    const last = history.at(-1);
-    return {
-      streamId,
-      state: foldUser(history),
-      last: last ? { revision: last.revision, hash: String(last.metadata.hash) } : null,
-      tail: history.length,
-      history,
-    };
-  });
+  return found.map(({ streamId, history }) => loadedFrom(streamId, history));
 }
 
 /**

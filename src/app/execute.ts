@@ -61,7 +61,11 @@ export async function loadUserStream(deps: LedgerDeps, username: string, options
       };
     }
   }
-  const history = whole ?? (await deps.store.readStream(streamId));
+  return loadedFrom(streamId, whole ?? (await deps.store.readStream(streamId)));
+}
+
+/** A user loaded from their whole stream (no snapshot). */
+export function loadedFrom(streamId: string, history: RecordedEvent[]): LoadedUser {
   const last = history.at(-1);
   return {
     streamId,
