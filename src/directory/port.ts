@@ -1,3 +1,4 @@
+import type { DirectoryUserRow } from '../../projections/directory.js';
 import type { RecordedEvent } from '../eventstore/port.js';
 
 /**
@@ -7,18 +8,11 @@ import type { RecordedEvent } from '../eventstore/port.js';
  * change in one transaction, an event at or before the checkpoint changes nothing.
  */
 
-/** What the directory shows of a user: never a password hash. */
-export interface DirectoryUser {
-  userId: string;
-  username: string;
-  active: boolean;
-  isStaff: boolean;
-  isSuperuser: boolean;
-  hasPassword: boolean;
-  createdAt: string;
+/** What the directory shows of a user (its row without the stream id): never a password hash. */
+export type DirectoryUser = Omit<DirectoryUserRow, 'streamId'> & {
   /** Tokens not revoked (expired ones included, as the user's state holds them). */
   tokens: number;
-}
+};
 
 /**
  * A token's status at the query's `now`, in this order of precedence:
