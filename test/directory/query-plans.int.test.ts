@@ -48,6 +48,21 @@ async function allTokens(directory: DirectoryStore, query: TokenQuery & { now: s
   throw new Error('paging does not end');
 }
 
+/**
+ * A migrated directory answers as a fresh one: the same dump, search and scope+name lists, and it
+ * keeps its side tables as new events arrive. Returns the `now` its queries used.
+ */
+async function expectMigrated(fixture: ReturnType<typeof tempLedger>, migrated: DirectoryStore, expected: unknown): Promise<string> {
+  expect(await migrated.dump()).toEqual(expected);
+  const now = fixture.now().toISOString();
+  expect((await migrated.listUsers({ search: 'lic' })).results.map((u) => u.username)).toEqual(['Alice', 'alicia']);
+  expect((await migrated.listTokens({ now, scope: 'tokens:read', name: 'ci' })).results.map((t) => t.username)).toEqual(['Alice', 'Bobby_x', 'alicia', 'bob']);
+  await fixture.ledger.issueToken({ username: 'carol', name: 'late', scopes: ['audit:read'] });
+  await new DirectoryProjector(fixture.store, migrated).catchUp();
+  expect((await migrated.listTokens({ now, scope: 'audit:read' })).results.map((t) => t.name)).toEqual(['late']);
+  return now;
+}
+
 describe('SQLite directory, version 1 → 3', () => {
   it('migrates a version-1 file in place: side tables filled from its rows, the same answers as a fresh one', async () => {
     const fixture = tempLedger();
@@ -77,14 +92,7 @@ describe('SQLite directory, version 1 → 3', () => {
 
       const migrated = new SqliteDirectory(file);
       try {
-        expect(await migrated.dump()).toEqual(expected);
-        const now = fixture.now().toISOString();
-        expect((await migrated.listUsers({ search: 'lic' })).results.map((u) => u.username)).toEqual(['Alice', 'alicia']);
-        expect((await migrated.listTokens({ now, scope: 'tokens:read', name: 'ci' })).results.map((t) => t.username)).toEqual(['Alice', 'Bobby_x', 'alicia', 'bob']);
-        // And it keeps them as new events arrive.
-        await fixture.ledger.issueToken({ username: 'carol', name: 'late', scopes: ['audit:read'] });
-        await new DirectoryProjector(fixture.store, migrated).catchUp();
-        expect((await migrated.listTokens({ now, scope: 'audit:read' })).results.map((t) => t.name)).toEqual(['late']);
+        const now = await expectMigrated(fixture, migrated, expected);
         // A token issued again under its id (INSERT OR REPLACE) leaves only its new scopes.
         const issued = (await fixture.store.readAll({ after: 0n, limit: 1_000 })).find((e) => e.type === 'TokenIssued')!;
         const again = { ...issued, position: (await migrated.checkpoint()) + 1n, data: { ...(issued.data as object), scopes: ['x:y'] } };
@@ -197,13 +205,7 @@ describe('PostgreSQL directory, migrations 1 → 3', () => {
 
       const migrated = await openDirectoryStore(url);
       try {
-        expect(await migrated.dump()).toEqual(expected);
-        const now = fixture.now().toISOString();
-        expect((await migrated.listUsers({ search: 'lic' })).results.map((u) => u.username)).toEqual(['Alice', 'alicia']);
-        expect((await migrated.listTokens({ now, scope: 'tokens:read', name: 'ci' })).results.map((t) => t.username)).toEqual(['Alice', 'Bobby_x', 'alicia', 'bob']);
-        await fixture.ledger.issueToken({ username: 'carol', name: 'late', scopes: ['audit:read'] });
-        await new DirectoryProjector(fixture.store, migrated).catchUp();
-        expect((await migrated.listTokens({ now, scope: 'audit:read' })).results.map((t) => t.name)).toEqual(['late']);
+        await expectMigrated(fixture, migrated, expected);
       } finally {
         await migrated.close();
       }
