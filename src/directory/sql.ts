@@ -97,12 +97,15 @@ export interface UserPlan {
 export const GRAM_ANCHOR = '\u0001';
 
 /** Distinct trigrams (in code points) of a text. */
-function trigrams(text: string): string[] {
+export function trigrams(text: string): string[] {
   const chars = [...text];
   const grams = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i++) grams.add(chars.slice(i, i + 3).join(''));
   return [...grams];
 }
+
+/** The trigrams user_grams holds for a user's search key (anchored at its start: see GRAM_ANCHOR). */
+export const keyGrams = (usernameKey: string): string[] => trigrams(GRAM_ANCHOR + usernameKey);
 
 /**
  * The trigrams a user query's search and prefix require of a username (any one can drive the

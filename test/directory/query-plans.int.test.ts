@@ -63,7 +63,7 @@ async function expectMigrated(fixture: ReturnType<typeof tempLedger>, migrated: 
   return now;
 }
 
-describe('SQLite directory, version 1 → 3', () => {
+describe('SQLite directory, version 1 → 4', () => {
   it('migrates a version-1 file in place: side tables filled from its rows, the same answers as a fresh one', async () => {
     const fixture = tempLedger();
     const dir = mkdtempSync(join(tmpdir(), 'tl-dirplan-'));
@@ -80,7 +80,6 @@ describe('SQLite directory, version 1 → 3', () => {
       // The file as version 1 left it: no side tables, triggers or version-2 indexes.
       const db = new Database(file);
       db.exec(`
-        DROP TRIGGER users_grams_insert; DROP TRIGGER users_grams_update; DROP TRIGGER users_grams_delete;
         DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_update; DROP TRIGGER tokens_scopes_delete;
         DROP TABLE user_grams; DROP TABLE token_scopes;
         DROP INDEX users_staff; DROP INDEX users_active; DROP INDEX users_staff_active;
@@ -99,6 +98,46 @@ describe('SQLite directory, version 1 → 3', () => {
         await migrated.apply([again]);
         const id = (issued.data as { tokenId: string }).tokenId;
         expect((await migrated.dump()).tokenScopes.filter((s) => s.tokenId === id).map((s) => s.scope)).toEqual(['x:y']);
+      } finally {
+        await migrated.close();
+      }
+    } finally {
+      await fixture.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('version 3 → 4: the user_grams triggers go, and the projector keeps user_grams itself (erasure, new users)', async () => {
+    const fixture = tempLedger();
+    const dir = mkdtempSync(join(tmpdir(), 'tl-dirplan-'));
+    const file = join(dir, 'directory.db');
+    try {
+      await history(fixture);
+      const made = new SqliteDirectory(file);
+      await new DirectoryProjector(fixture.store, made).catchUp();
+      await made.close();
+      // A version-3 file had triggers on users that kept user_grams; this one stands for them.
+      const db = new Database(file);
+      db.exec(`
+        CREATE TRIGGER users_grams_delete AFTER DELETE ON users BEGIN DELETE FROM user_grams WHERE stream_id = OLD.stream_id; END;
+        PRAGMA user_version = 3;
+      `);
+      db.close();
+
+      const migrated = new SqliteDirectory(file);
+      try {
+        const check = new Database(file, { readonly: true });
+        expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'users_grams%'").all()).toEqual([]);
+        expect(check.pragma('user_version', { simple: true })).toBe(4);
+        check.close();
+        await fixture.ledger.deleteUser('alicia');
+        await fixture.ledger.registerUser({ username: 'Malice', password: null });
+        await new DirectoryProjector(fixture.store, migrated).catchUp();
+        expect((await migrated.listUsers({ search: 'lic' })).results.map((u) => u.username)).toEqual(['Alice', 'Malice']);
+        const rebuilt = new SqliteDirectory(join(dir, 'rebuilt.db'));
+        await new DirectoryProjector(fixture.store, rebuilt).rebuild();
+        expect((await migrated.dump()).userGrams).toEqual((await rebuilt.dump()).userGrams);
+        await rebuilt.close();
       } finally {
         await migrated.close();
       }
