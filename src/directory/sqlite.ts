@@ -118,9 +118,11 @@ const SCHEMA_V3 = `
  * Version 4: user_grams is kept by the projector's own statements (keyGrams), not by triggers on
  * users: a trigger's recursive CTE, its DISTINCT and the statement journal it needs were a third of
  * the cost of applying a new user. Only the projector's apply and the rebuild (which refills the
- * side tables in bulk) write users.
+ * side tables in bulk) write users. And users_order goes: users_search (username, stream_id,
+ * username_key) serves the same order, so each new user wrote one index for nothing.
  */
 const SCHEMA_V4 = `
+  DROP INDEX IF EXISTS users_order;
   DROP TRIGGER IF EXISTS users_grams_insert;
   DROP TRIGGER IF EXISTS users_grams_update;
   DROP TRIGGER IF EXISTS users_grams_delete;
@@ -328,7 +330,8 @@ export class SqliteDirectory implements DirectoryStore {
         case 'register': {
           const key = searchKey(op.username);
           const old = s.searchKeyOf!.get(op.streamId) as SearchKeyRow | undefined;
-          s.revokeAll!.run(op.at, op.streamId);
+          // A stream without a users row has no tokens (a token is issued from its user's row).
+          if (old) s.revokeAll!.run(op.at, op.streamId);
           s.register!.run(op.streamId, op.userId, op.username, key, op.isStaff ? 1 : 0, op.isSuperuser ? 1 : 0, op.hasPassword ? 1 : 0, op.at);
           if (old?.username === op.username && old.username_key === key) return;
           dropGrams(op.streamId, old);
