@@ -74,16 +74,22 @@ export class RedisProjectionStore implements ProjectionStore {
   private readonly lookups = new LookupBatcher((digests) => this.read(digests));
   private readonly decoded = new DecodedValues();
 
-  /** The records of `digests` from the live generation (a corrupt value fails only its own lookup). */
+  /**
+   * The records of `digests` from the live generation (a corrupt value fails only its own lookup).
+   * A digest asked for several times in one batch (one key behind concurrent requests) is read
+   * once: every one of those lookups was asked before the MGET went out, so each still gets what
+   * Redis holds after it was asked.
+   */
   private async read(digests: string[]): Promise<BatchAnswer[]> {
+    const { distinct, slots } = distinctOf(digests);
     for (let attempt = 0; attempt < 3; attempt++) {
       const gen = this.generation ?? '';
       // Whole key names, sent as they are: the client's own prefixing would copy every name again.
-      const names = new Array<string>(digests.length + 2);
+      const names = new Array<string>(distinct.length + 2);
       names[0] = this.prefix + keys.live;
       names[1] = this.prefix + keys.checkpoint(gen);
       const recordPrefix = this.prefix + keys.record(gen, '');
-      for (let i = 0; i < digests.length; i++) names[i + 2] = recordPrefix + digests[i]!;
+      for (let i = 0; i < distinct.length; i++) names[i + 2] = recordPrefix + distinct[i]!;
       // The floor is what this process had seen when the MGET went out: an apply of ours that
       // returns while the MGET is in flight may have run in Redis after it, and its reply can be
       // handled first (two sockets), so the MGET's older checkpoint is no sign of a stale Redis.
@@ -111,8 +117,11 @@ export class RedisProjectionStore implements ProjectionStore {
       const checkpoint = reply[1] == null ? 0 : Number(reply[1].toString('latin1'));
       if (checkpoint < floor) throw this.behind(checkpoint, floor);
       if (checkpoint > this.seen) this.seen = checkpoint;
+      const found = new Array<BatchAnswer>(distinct.length);
+      for (let i = 0; i < found.length; i++) found[i] = this.decoded.decode(distinct[i]!, reply[i + 2] ?? null);
+      if (slots === null) return found;
       const answers = new Array<BatchAnswer>(digests.length);
-      for (let i = 0; i < answers.length; i++) answers[i] = this.decoded.decode(digests[i]!, reply[i + 2] ?? null);
+      for (let i = 0; i < answers.length; i++) answers[i] = found[slots[i]!]!;
       return answers;
     }
     throw new ProjectionUnavailableError('the Redis projection keeps switching generations');
@@ -218,4 +227,23 @@ export class RedisProjectionStore implements ProjectionStore {
       throw unavailable(error, this.target, doing);
     }
   }
+}
+
+/** The distinct digests of a batch, and where each lookup's answer is among them (null: all distinct). */
+function distinctOf(digests: string[]): { distinct: string[]; slots: Uint32Array | null } {
+  if (digests.length === 1) return { distinct: digests, slots: null };
+  const at = new Map<string, number>();
+  const slots = new Uint32Array(digests.length);
+  const distinct: string[] = [];
+  for (let i = 0; i < digests.length; i++) {
+    const digest = digests[i]!;
+    let slot = at.get(digest);
+    if (slot === undefined) {
+      slot = distinct.length;
+      at.set(digest, slot);
+      distinct.push(digest);
+    }
+    slots[i] = slot;
+  }
+  return distinct.length === digests.length ? { distinct: digests, slots: null } : { distinct, slots };
 }

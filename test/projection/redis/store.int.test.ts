@@ -82,6 +82,39 @@ describe('Redis projection store', () => {
     }
   });
 
+  it('reads a key asked for by several lookups of one batch once, and answers each lookup with its own digest', async () => {
+    const fixture = tempLedger();
+    const prefix = prefixFor('distinct');
+    const store = await openRedisStore(prefix);
+    const monitor = await raw.monitor();
+    try {
+      await fixture.ledger.registerUser({ username: 'alice', password: null });
+      await fixture.ledger.registerUser({ username: 'bob', password: null });
+      const alice = digestKey((await fixture.ledger.issueToken({ username: 'alice' })).key);
+      const bob = digestKey((await fixture.ledger.issueToken({ username: 'bob' })).key);
+      const nobody = digestKey('no such key');
+      await store.apply(await fixture.store.readAll());
+      const sent: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args[0]?.toLowerCase() === 'mget' && args[1]?.startsWith(prefix)) sent.push(args.slice(1));
+      });
+      // One turn, so one batch: alice three times, bob twice, one unknown digest in between.
+      const asked = [alice, bob, alice, nobody, bob, alice];
+      const answers = await Promise.all(asked.map((digest) => store.lookup(digest)));
+      expect(answers.map((record) => record?.username ?? null)).toEqual(['alice', 'bob', 'alice', null, 'bob', 'alice']);
+      // MONITOR shows a command once Redis ran it; a PING through the monitored client comes after.
+      await raw.ping();
+      await new Promise((done) => setTimeout(done, 50));
+      expect(sent).toHaveLength(1);
+      const records = sent[0]!.filter((name) => name.startsWith(`${prefix}g1:t:`)).map((name) => name.slice(`${prefix}g1:t:`.length));
+      expect(records).toEqual([alice, bob, nobody]);
+    } finally {
+      monitor.disconnect();
+      await store.close();
+      await fixture.dispose();
+    }
+  });
+
   it('lets Redis drop what can no longer let anyone in: secrets past their grace, tokens a week past expiry', async () => {
     const fixture = tempLedger(Date.now() - 8 * 86_400_000);
     const prefix = prefixFor('expiry');
