@@ -31,9 +31,23 @@ function random(size: number): Buffer {
   return out;
 }
 
-/** A fresh key id: `u`/`p` and 128 random bits. It names a key, never a person. */
+/** The base64url digits in ASCII order, so that a key id's time prefix sorts as the time does. */
+const SORTED_DIGITS = '-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz';
+
+/**
+ * A fresh key id: `u`/`p`, the time of its making in milliseconds (48 bits, 8 digits that sort as
+ * the time does) and 80 random bits (14 digits). It names a key, never a person. Time-ordered, so
+ * that the keys a batch makes (an import's thousands) sit side by side in the vault's key index
+ * rather than on every page of it; the time says no more than the `at` of the event that made the key.
+ */
 export function newKeyId(kind: KeyKind): string {
-  return (kind === 'user' ? 'u' : 'p') + random(16).toString('base64url');
+  let time = Date.now();
+  let prefix = '';
+  for (let i = 0; i < 8; i++) {
+    prefix = SORTED_DIGITS[time % 64]! + prefix;
+    time = Math.floor(time / 64);
+  }
+  return (kind === 'user' ? 'u' : 'p') + prefix + random(10).toString('base64url');
 }
 
 export function newSecret(): Buffer {

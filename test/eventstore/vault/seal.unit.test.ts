@@ -31,6 +31,23 @@ describe('sealed fields (sealed:v1)', () => {
     expect(unseal(sealed.replace(keyId, other), secret)).toBe(UNREADABLE);
   });
 
+  it('makes key ids that are distinct and sort as the time of their making (an import\'s keys side by side in the index)', () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const start = Date.now();
+      while (Date.now() === start) {
+        // the next millisecond
+      }
+      ids.push(newKeyId(i % 2 === 0 ? 'user' : 'password').slice(1));
+    }
+    expect([...ids].sort()).toEqual(ids);
+    const many = Array.from({ length: 10_000 }, () => newKeyId('password'));
+    expect(new Set(many).size).toBe(many.length);
+    for (const id of many) expect(id).toMatch(/^p[A-Za-z0-9_-]{22}$/);
+    // 80 random bits after the time: the ids of one millisecond still differ in their tails.
+    expect(new Set(many.map((id) => id.slice(9))).size).toBe(many.length);
+  });
+
   it('leaves values that are not sealed as they are (events from before sealing)', () => {
     expect(unseal('carol', undefined)).toBe('carol');
     expect(unseal(null, undefined)).toBe(null);
