@@ -211,15 +211,17 @@ export class SealedLog implements EventStore {
     const keys = await this.vault.keysFor(items.map(({ streamId, owner, events }) => ({ streamId, username: owner, passwords: passwords(events) })));
     // Looked up once all the batch's user keys exist (an actor among the users imported included).
     const byName = context.channel !== 'cli' && items.some((item) => item.owner !== context.actor) ? await this.vault.userKeyByName(context.actor) : null;
+    // The same values under the same key for every event they go with: sealed once. Under the
+    // acting user's key that is every item of the batch but the actor's own.
+    const sealMetadata = (actorKey: VaultKey | null, metaKey: VaultKey) => ({
+      actor: actorKey ? seal(context.actor, actorKey.keyId, actorKey.secret) : context.actor,
+      source: seal(context.source, metaKey.keyId, metaKey.secret),
+    });
+    let byActor: { actor: string; source: string } | null = null;
     return items.map(({ streamId, owner, events }, i) => {
       const { user: ownerKey, passwords: passwordKeys } = keys[i]!;
-      const actorKey = context.actor === owner ? ownerKey : byName;
-      const metaKey = actorKey ?? ownerKey;
-      // The same value under the same key for every event of the item: sealed once.
-      const metadata = {
-        actor: actorKey ? seal(context.actor, actorKey.keyId, actorKey.secret) : context.actor,
-        source: seal(context.source, metaKey.keyId, metaKey.secret),
-      };
+      const metadata =
+        context.actor === owner ? sealMetadata(ownerKey, ownerKey) : byName ? (byActor ??= sealMetadata(byName, byName)) : sealMetadata(null, ownerKey);
       let passwordChanged = false;
       let keep: string | null = null;
       let erased = false;

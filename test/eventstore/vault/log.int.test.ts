@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
-import { isSealed, openLog, type SealedLog } from '../../../src/eventstore/vault/index.js';
+import { ERASED, isSealed, openLog, type SealedLog } from '../../../src/eventstore/vault/index.js';
+import { keyIdOf } from '../../../src/eventstore/vault/seal.js';
 
 let log: SealedLog | undefined;
 afterEach(async () => {
@@ -34,4 +35,55 @@ it('leaves password hashes sealed for readers that ask no password (the read mod
   expect({ ...c, passwordHash: 'x' }).toEqual({ ...events[0]!.data, passwordHash: 'x' });
   expect(d).toEqual(events[1]!.data);
   expect(forReadModels.map((e) => e.subject)).toEqual(['carol', 'dave']);
+});
+
+it("seals a batch's metadata under the acting user's key when the actor is a user here, under each owner's otherwise; a shred erases what each key sealed", async () => {
+  log = await openLog({ store: 'sqlite::memory:' });
+  const registered = (username: string) => ({
+    type: 'UserRegistered',
+    data: { userId: `id-${username}`, username, isStaff: true, isSuperuser: true, passwordHash: null, at: '2030-01-01T00:00:00.000Z' },
+  });
+  const admin = { actor: 'admin', channel: 'import', source: 'sqlite:/srv/django.db' };
+  const stream: Record<string, string> = {};
+  for (const name of ['admin', 'erin', 'frank', 'grace', 'hal']) stream[name] = await log.hmacStreamId(name);
+  const [first] = await log.sealMany([{ streamId: stream.admin!, owner: 'admin', events: [registered('admin')] }], admin);
+  await log.append(stream.admin!, first!.events, 'no_stream');
+  // Three users in one batch, the actor a user: actor and source under the admin's key.
+  const owners = ['erin', 'frank', 'grace'];
+  const sealed = await log.sealMany(
+    owners.map((owner) => ({ streamId: stream[owner]!, owner, events: [registered(owner), registered(owner)] })),
+    admin,
+  );
+  for (const [i, owner] of owners.entries()) await log.append(stream[owner]!, sealed[i]!.events, 'no_stream');
+  // An actor with no user here: the actor stays plain, the source is sealed under the owner's key.
+  const stranger = { actor: 'deploy', channel: 'import', source: 'sqlite:/srv/django.db' };
+  const [hal] = await log.sealMany([{ streamId: stream.hal!, owner: 'hal', events: [registered('hal')] }], stranger);
+  await log.append(stream.hal!, hal!.events, 'no_stream');
+
+  const stored = await log.sealed.readAll();
+  const byStream = (id: string) => stored.filter((e) => e.streamId === id);
+  const adminKey = keyIdOf(byStream(stream.admin!)[0]!.metadata.actor);
+  for (const owner of owners) {
+    for (const event of byStream(stream[owner]!)) {
+      expect(keyIdOf(event.metadata.actor)).toBe(adminKey);
+      expect(keyIdOf(event.metadata.source)).toBe(adminKey);
+      expect(keyIdOf((event.data as { username: string }).username)).not.toBe(adminKey);
+    }
+  }
+  expect(byStream(stream.hal!)[0]!.metadata.actor).toBe('deploy');
+  expect(keyIdOf(byStream(stream.hal!)[0]!.metadata.source)).toBe(keyIdOf((byStream(stream.hal!)[0]!.data as { username: string }).username));
+  let opened = await log.readAll();
+  expect(opened.map((e) => [e.subject, e.metadata.actor, e.metadata.source])).toEqual([
+    ['admin', 'admin', admin.source],
+    ...owners.flatMap((owner) => [[owner, 'admin', admin.source], [owner, 'admin', admin.source]]),
+    ['hal', 'deploy', stranger.source],
+  ]);
+
+  await log.erase(stream.admin!);
+  opened = await log.readAll();
+  expect(opened.map((e) => [e.subject, e.metadata.actor, e.metadata.source])).toEqual([
+    [ERASED, ERASED, ERASED],
+    ...owners.flatMap((owner) => [[owner, ERASED, ERASED], [owner, ERASED, ERASED]]),
+    ['hal', 'deploy', stranger.source],
+  ]);
 });
