@@ -3,8 +3,17 @@ import { createHash } from 'node:crypto';
 /** The hash a stream's first event chains to. */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** What JSON.stringify escapes in a string (quote, backslash, control characters, lone surrogates), and U+2028/9. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+
+/** JSON.stringify of a string, without calling it for the common string that has nothing to escape. */
+function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
 /** JSON with object keys sorted, so that a hash never depends on key order. */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return jsonString(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   // As JSON.stringify does (a Date becomes its ISO string), so the hash of what we append equals
   // the hash of what the store gives back.
@@ -22,7 +31,7 @@ export function canonicalJson(value: unknown): string {
   for (const key of keys) {
     const member = record[key];
     if (member === undefined) continue;
-    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    out += `${out.length === 1 ? '' : ','}${jsonString(key)}:${canonicalJson(member)}`;
   }
   return `${out}}`;
 }

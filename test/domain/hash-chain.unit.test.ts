@@ -40,6 +40,20 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('writes strings and keys exactly as JSON.stringify does (escapes, U+2028/9, surrogates, pairs and lone)', () => {
+    const special = ['', 'plain', 'a"b', 'a\\b', '\u0000\u001f\u007f', '\n\t\r\b\f', '\u2028\u2029', '😀', '\ud800', 'x\udfffy', 'é ü ß'];
+    for (const text of special) {
+      expect(canonicalJson(text)).toBe(JSON.stringify(text));
+      expect(canonicalJson({ [text]: text })).toBe(JSON.stringify({ [text]: text }));
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(canonicalJson(text)).toBe(JSON.stringify(text));
+        expect(canonicalJson({ [text]: [text] })).toBe(JSON.stringify({ [text]: [text] }));
+      }),
+    );
+  });
+
   it('leaves out undefined members and honours toJSON, as JSON.stringify does', () => {
     expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
     const at = new Date(Date.UTC(2030, 0, 1));
