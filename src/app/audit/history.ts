@@ -146,7 +146,40 @@ export function auditPages(store: EventStore, query: AuditQuery): AsyncGenerator
   return scan(store, query, { position: query.after ?? 0n });
 }
 
-/** The whole matching history as one array (for `--json` and the HTTP API: mind the limit). */
+/**
+ * Events one page of the staff API reads at most. A filter that matches rarely answers a short
+ * (even empty) page whose `next` goes on from where the reading stopped: no request reads in
+ * proportion to the log, however rare its matches.
+ */
+export const AUDIT_PAGE_SCAN = 10_000;
+
+export interface AuditPage {
+  /** At most `limit` matches, in log order. */
+  entries: AuditEntry[];
+  /** The position of the last event read (`after` when none was). */
+  reached: bigint;
+  /** Whether the reading reached the end of what the query selects. */
+  end: boolean;
+}
+
+/** One page of the matching history after `query.after`: up to `limit` matches, reading at most `scan` events. */
+export async function auditPage(store: EventStore, query: AuditQuery & { limit: number }, scan = AUDIT_PAGE_SCAN): Promise<AuditPage> {
+  const matches = await matcher(store, query);
+  const entries: AuditEntry[] = [];
+  let reached = query.after ?? 0n;
+  let read = 0;
+  for await (const batch of batches(store, query, reached)) {
+    for (const event of batch) {
+      reached = event.position;
+      read += 1;
+      if (matches(event)) entries.push(toAuditEntry(event));
+      if (entries.length >= query.limit || read >= scan) return { entries, reached, end: false };
+    }
+  }
+  return { entries, reached, end: true };
+}
+
+/** The whole matching history as one array (for `--json`: mind the limit). */
 export async function auditList(store: EventStore, query: AuditQuery): Promise<AuditEntry[]> {
   const all: AuditEntry[] = [];
   for await (const page of auditPages(store, query)) all.push(...page);

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
-import { auditList, auditQuery } from '../../app/audit/history.js';
+import { AUDIT_PAGE_SCAN, auditPage, auditQuery } from '../../app/audit/history.js';
 import type { Ledger } from '../../app/ledger.js';
 import { op, send, staffOnly, type Routes } from '../routing.js';
 import { AuditPage } from './schemas.js';
@@ -28,7 +28,9 @@ function nextUrl(ctx: Context, position: number): string {
 /**
  * `GET /api/audit/`: the history, filtered by user, token, type (comma-separated) and time
  * (`since`/`until`: ISO, or a duration ago such as `1h`), in log order, one page at a time
- * (`limit`, default 100; `next` is the URL of the following page, null on the last one).
+ * (`limit`, default 100; `next` is the URL of the following page, null on the last one). A page
+ * reads at most AUDIT_PAGE_SCAN events: when the filters match rarely it may hold fewer than
+ * `limit` (even none), and `next` goes on from where it stopped.
  */
 export function auditRoutes(routes: Routes, ledger: Ledger, auth: Middleware): void {
   routes.resource('/api/audit/', 'Audit Log', [auth, staffOnly('audit')], {
@@ -36,7 +38,7 @@ export function auditRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
       {
         operationId: 'listAuditEvents',
         summary: 'Read the audit log',
-        description: 'Filtered by user, token, type (comma-separated) and time (`since`/`until`: ISO, or a duration ago such as `1h`), in log order, one page at a time.',
+        description: `Filtered by user, token, type (comma-separated) and time (\`since\`/\`until\`: ISO, or a duration ago such as \`1h\`), in log order, one page at a time. A page reads at most ${AUDIT_PAGE_SCAN.toLocaleString('en-US')} events: when the filters match rarely it may hold fewer than \`limit\` events, even none; follow \`next\` until it is null.`,
         tags: ['audit'],
         query,
         responses: { 200: { description: 'One page of events', schema: AuditPage } },
@@ -47,9 +49,11 @@ export function auditRoutes(routes: Routes, ledger: Ledger, auth: Middleware): v
       const filter = auditQuery({ ...input, type: input.type?.split(',').map((t) => t.trim()), limit: limit + 1 }, ledger.deps.clock());
       // One more than the page holds says whether a next page exists.
       const streams = await ledger.auditStreams(filter);
-      const found = await auditList(ledger.store, { ...filter, streams, after: BigInt(input.after ?? 0) });
-      const results = found.slice(0, limit);
-      send(ctx, 200, { next: found.length > limit ? nextUrl(ctx, results.at(-1)!.position) : null, results });
+      const page = await auditPage(ledger.store, { ...filter, streams, after: BigInt(input.after ?? 0), limit: limit + 1 });
+      const results = page.entries.slice(0, limit);
+      // A full page goes on after its last event; a page cut short by the reading limit, from where the reading stopped.
+      const next = page.entries.length > limit ? results.at(-1)!.position : page.end ? null : page.reached;
+      send(ctx, 200, { next: next === null ? null : nextUrl(ctx, Number(next)), results });
       },
     ),
   });

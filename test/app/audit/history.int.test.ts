@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditList, auditPages, auditQuery, followAudit, type AuditEntry } from '../../../src/app/audit/history.js';
+import { auditList, auditPage, auditPages, auditQuery, followAudit, type AuditEntry } from '../../../src/app/audit/history.js';
 import { operator } from '../../../src/app/context.js';
 import { Ledger } from '../../../src/app/ledger.js';
 import { digestKey } from '../../../src/domain/index.js';
@@ -53,6 +53,28 @@ describe('audit queries', () => {
       metadata: { actor: 'bob', channel: 'http', source: '203.0.113.9', correlationId: 'req-42', at: at(3) },
     });
     expect(all[0]!.metadata).toMatchObject({ actor: 'tester', channel: 'cli', source: 'test-host' });
+  });
+
+  it('a page reads at most its reading limit: a rare match answers short pages that go on from where the reading stopped', async () => {
+    const { store } = await history();
+    // One TokenRevoked, at position 6; a reading limit of 2 events per page.
+    const rare = { ...query({ type: ['TokenRevoked'] }), limit: 10 };
+    const pages = [];
+    for (let after = 0n, i = 0; i < 10; i++) {
+      const page = await auditPage(store, { ...rare, after }, 2);
+      pages.push({ positions: page.entries.map((e) => e.position), reached: page.reached, end: page.end });
+      if (page.end) break;
+      after = page.reached;
+    }
+    expect(pages).toEqual([
+      { positions: [], reached: 2n, end: false },
+      { positions: [], reached: 4n, end: false },
+      { positions: [6], reached: 6n, end: false },
+      { positions: [], reached: 7n, end: true },
+    ]);
+    // A full page stops at its limit, whatever is left to read.
+    expect(await auditPage(store, { ...query({}), limit: 3 }, 100)).toMatchObject({ reached: 3n, end: false });
+    expect((await auditPage(store, { ...query({ user: 'alice' }), limit: 10, after: 3n }, 100)).entries.map((e) => e.position)).toEqual([5, 7]);
   });
 
   it('filters by user, token, type (case-insensitive) and time, inclusively', async () => {
