@@ -131,7 +131,8 @@ export class KurrentEventStore implements EventStore {
     const events: RecordedEvent[] = [];
     const fromRevision = options.fromRevision !== undefined && options.fromRevision > 0n ? options.fromRevision : START;
     try {
-      for await (const resolved of this.client.readStream(this.streamPrefix + streamId, { fromRevision, direction: FORWARDS })) {
+      const maxCount = options.limit !== undefined ? { maxCount: options.limit } : {};
+      for await (const resolved of this.client.readStream(this.streamPrefix + streamId, { fromRevision, direction: FORWARDS, ...maxCount })) {
         const event = resolved.event;
         if (!event) continue;
         const commit = event.position?.commit ?? NO_POSITION;

@@ -52,14 +52,16 @@ export interface ReadAllOptions {
 export interface ReadStreamOptions {
   /** Inclusive: the first revision to read (a snapshot's revision, say). Default 0n. */
   fromRevision?: bigint;
+  /** At most this many events (a page of a long stream). Default: to the end of the stream. */
+  limit?: number;
 }
 
 export interface EventStore {
   /** Appends atomically; throws ConcurrencyError when the stream is not in the expected state. */
   append(streamId: string, events: NewEvent[], expected: ExpectedState): Promise<AppendResult>;
   /**
-   * Every event of the stream in revision order, from `fromRevision` on (inclusive; default 0);
-   * [] when the stream does not exist.
+   * The events of the stream in revision order, from `fromRevision` on (inclusive; default 0),
+   * at most `limit` of them (default all); [] when the stream does not exist.
    */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** Events of all streams in global order. */

@@ -84,7 +84,7 @@ export class PostgresEventStore implements EventStore, WithSnapshots {
       append: statement('append', `SELECT * FROM ${q(names.schema)}.append($1, $2, $3, $4, $5)`),
       lastRevision: statement('lastRevision', `SELECT max(revision) AS r FROM ${events} WHERE stream_id = $1`),
       readStream: statement('readStream', `SELECT * FROM ${events} WHERE stream_id = $1 ORDER BY revision`),
-      readStreamFrom: statement('readStreamFrom', `SELECT * FROM ${events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision`),
+      readStreamFrom: statement('readStreamFrom', `SELECT * FROM ${events} WHERE stream_id = $1 AND revision >= $2 ORDER BY revision LIMIT $3`),
       readAll: statement('readAll', readAllSql(names)),
       head: statement('head', `SELECT max(position) AS p FROM ${events}`),
     };
@@ -220,7 +220,11 @@ export class PostgresEventStore implements EventStore, WithSnapshots {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const from = options.fromRevision ?? 0n;
-    const rows = from > 0n ? await this.query<Row>(this.sql.readStreamFrom, [streamId, String(from)]) : await this.query<Row>(this.sql.readStream, [streamId]);
+    const whole = from === 0n && options.limit === undefined;
+    // LIMIT NULL is LIMIT ALL.
+    const rows = whole
+      ? await this.query<Row>(this.sql.readStream, [streamId])
+      : await this.query<Row>(this.sql.readStreamFrom, [streamId, String(from), options.limit ?? null]);
     return rows.map(toRecorded);
   }
 

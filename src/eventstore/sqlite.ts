@@ -88,7 +88,7 @@ export class SqliteEventStore implements EventStore, WithSnapshots {
   private readonly lastRevision: Database.Statement<[string], { revision: bigint | null }>;
   private readonly insert: Database.Statement<[string, bigint, string, string, string]>;
   private readonly byStream: Database.Statement<[string], Row>;
-  private readonly byStreamFrom: Database.Statement<[string, bigint], Row>;
+  private readonly byStreamFrom: Database.Statement<[string, bigint, number], Row>;
   private snapshots: SqliteSnapshotStore | null = null;
   private readonly fromPosition: Database.Statement<[bigint, number], Row>;
   /** readAll without metadata, rows as arrays: the projection's replay reads a million of these. */
@@ -125,7 +125,7 @@ export class SqliteEventStore implements EventStore, WithSnapshots {
     this.insert = this.db.prepare('INSERT INTO events (stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?)');
     this.byStream = this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision').safeIntegers(true) as never;
     this.byStreamFrom = this.db
-      .prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision')
+      .prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?')
       .safeIntegers(true) as never;
     this.fromPosition = this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?').safeIntegers(true) as never;
     this.fromPositionBare = this.db
@@ -241,7 +241,8 @@ export class SqliteEventStore implements EventStore, WithSnapshots {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const from = options.fromRevision ?? 0n;
-    return (from > 0n ? this.byStreamFrom.all(streamId, from) : this.byStream.all(streamId)).map(toRecorded);
+    const whole = from === 0n && options.limit === undefined;
+    return (whole ? this.byStream.all(streamId) : this.byStreamFrom.all(streamId, from, options.limit ?? -1)).map(toRecorded);
   }
 
   /** Snapshots in this file's `snapshots` table (one store per connection). */

@@ -51,6 +51,17 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       await store.close();
     });
 
+    it('reads at most `limit` events of a stream, from any revision', async () => {
+      const store = await open();
+      await store.append('s-limit', [0, 1, 2, 3, 4].map((n) => ev('A', { n })), 'no_stream');
+      expect((await store.readStream('s-limit', { limit: 2 })).map((e) => e.revision)).toEqual([0n, 1n]);
+      expect((await store.readStream('s-limit', { fromRevision: 3n, limit: 1 })).map((e) => e.data)).toEqual([{ n: 3 }]);
+      expect((await store.readStream('s-limit', { fromRevision: 3n, limit: 10 })).map((e) => e.revision)).toEqual([3n, 4n]);
+      expect(await store.readStream('s-limit', { fromRevision: 5n, limit: 1 })).toEqual([]);
+      expect(await store.readStream('s-none', { limit: 1 })).toEqual([]);
+      await store.close();
+    });
+
     it('reads an unknown stream as empty', async () => {
       const store = await open();
       expect(await store.readStream('nobody')).toEqual([]);

@@ -92,12 +92,59 @@ async function matcher(store: EventStore, query: AuditQuery): Promise<(event: Re
   };
 }
 
-/** A query's streams, read whole and merged in log order, in batches of AUDIT_BATCH after `after`. */
+/**
+ * The first revision of a stream whose event comes after `after` in the log (the stream's length
+ * when none does), found with O(log n) reads of one event: a page of a long stream (a user with
+ * 10,000 logins) never reads the events before it.
+ */
+async function firstRevisionAfter(store: EventStore, streamId: string, after: bigint): Promise<bigint> {
+  if (after <= 0n) return 0n;
+  const comesAfter = async (revision: bigint) => {
+    const [event] = await store.readStream(streamId, { fromRevision: revision, limit: 1 });
+    return event === undefined || event.position > after;
+  };
+  if (await comesAfter(0n)) return 0n;
+  // Revisions are dense from 0, in log order: double the step to pass `after`, then halve the gap.
+  let [before, past] = [0n, 1n];
+  while (!(await comesAfter(past))) [before, past] = [past, past * 2n];
+  while (past - before > 1n) {
+    const middle = (before + past) / 2n;
+    if (await comesAfter(middle)) past = middle;
+    else before = middle;
+  }
+  return past;
+}
+
+const byPosition = (a: RecordedEvent, b: RecordedEvent) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
+
+/**
+ * A query's streams merged in log order after `after`, each read AUDIT_BATCH events at a time from
+ * its first event after `after`: memory and reads in proportion to what the caller consumes, not
+ * to the streams' length.
+ */
 async function* streamBatches(store: EventStore, streams: readonly string[], after: bigint): AsyncGenerator<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for (const streamId of streams) for (const event of await store.readStream(streamId)) if (event.position > after) events.push(event);
-  if (streams.length > 1) events.sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
-  for (let i = 0; i < events.length; i += AUDIT_BATCH) yield events.slice(i, i + AUDIT_BATCH);
+  const open = await Promise.all(
+    streams.map(async (streamId) => ({ streamId, from: await firstRevisionAfter(store, streamId, after), buffer: [] as RecordedEvent[], done: false })),
+  );
+  for (;;) {
+    for (const stream of open) {
+      if (stream.done || stream.buffer.length > 0) continue;
+      const read = await store.readStream(stream.streamId, { fromRevision: stream.from, limit: AUDIT_BATCH });
+      stream.buffer = read;
+      stream.from += BigInt(read.length);
+      stream.done = read.length < AUDIT_BATCH;
+    }
+    // What every stream that may hold more has read past is in log order already.
+    const reading = open.filter((stream) => !stream.done);
+    const bound = reading.length === 0 ? null : reading.map((stream) => stream.buffer.at(-1)!.position).reduce((a, b) => (a < b ? a : b));
+    const ready: RecordedEvent[] = [];
+    for (const stream of open) {
+      const cut = bound === null ? stream.buffer.length : stream.buffer.findIndex((event) => event.position > bound);
+      ready.push(...stream.buffer.splice(0, cut === -1 ? stream.buffer.length : cut));
+    }
+    if (ready.length > 0) yield ready.sort(byPosition);
+    if (reading.length === 0 && open.every((stream) => stream.buffer.length === 0)) return;
+  }
 }
 
 /** Where a query's events come from: its streams when it names them, else the whole log. */

@@ -167,8 +167,8 @@ export class SealedLog implements EventStore {
     const known = await this.vault.usernames([streamId, legacy]);
     if (known.has(streamId)) return streamId;
     if (known.has(legacy)) return legacy;
-    if ((await this.sealed.readStream(streamId)).length > 0) return streamId;
-    return (await this.sealed.readStream(legacy)).length > 0 ? legacy : streamId;
+    if ((await this.sealed.readStream(streamId, { limit: 1 })).length > 0) return streamId;
+    return (await this.sealed.readStream(legacy, { limit: 1 })).length > 0 ? legacy : streamId;
   }
 
   /**

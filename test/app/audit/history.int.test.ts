@@ -77,6 +77,55 @@ describe('audit queries', () => {
     expect((await auditPage(store, { ...query({ user: 'alice' }), limit: 10, after: 3n }, 100)).entries.map((e) => e.position)).toEqual([5, 7]);
   });
 
+  it('a page of a long stream reads from its cursor on, not the stream: a user with 1,000 events, and a token two users hold', async () => {
+    fixture = tempLedger();
+    const { ledger, store } = fixture;
+    await ledger.registerUser({ username: 'alice', password: null });
+    await ledger.registerUser({ username: 'bob', password: null });
+    await ledger.issueToken({ username: 'bob', name: 'ci' });
+    await ledger.issueToken({ username: 'alice', name: 'ci' });
+    for (let i = 0; i < 1_000; i++) {
+      await ledger.rotateToken({ username: 'alice', name: 'ci' });
+      if (i % 100 === 0) await ledger.rotateToken({ username: 'bob', name: 'ci' });
+    }
+    // The store with a count of the events each read returns (the real store underneath).
+    let read = 0;
+    const counted = new Proxy(store, {
+      get(target, name) {
+        if (name === 'readStream' || name === 'readAll')
+          return async (...args: unknown[]) => {
+            const events = await (target[name] as (...a: unknown[]) => Promise<unknown[]>).apply(target, args);
+            read += events.length;
+            return events;
+          };
+        const value = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const everything = await auditList(store, query({}));
+    for (const [filter, streams] of [
+      [{ user: 'alice' }, ['user-alice']],
+      [{ token: 'ci' }, ['user-alice', 'user-bob']],
+    ] as const) {
+      const expected = everything.filter((e) => streams.includes(e.streamId as never) && (!('token' in filter) || e.token === 'ci'));
+      expect(expected.length).toBeGreaterThan(1_000);
+      // Pages of 7 from a cursor deep in the streams: the same events as the whole history, and
+      // each page reads about a batch (plus a few one-event probes), never the streams again.
+      const start = expected[700]!.position;
+      const paged: AuditEntry[] = [];
+      for (let after = BigInt(start), pages = 0; pages < 20; pages++) {
+        read = 0;
+        const page = await auditPage(counted, { ...query(filter), streams, after, limit: 7 });
+        expect(read).toBeLessThan(600);
+        paged.push(...page.entries);
+        if (page.end) break;
+        after = BigInt(page.entries.at(-1)!.position);
+      }
+      expect(paged).toEqual(expected.filter((e) => e.position > start).slice(0, paged.length));
+      expect(paged.length).toBe(7 * 20);
+    }
+  }, 60_000);
+
   it('filters by user, token, type (case-insensitive) and time, inclusively', async () => {
     const { store } = await history();
     expect(types(await auditList(store, query({ user: 'alice' })))).toEqual([
