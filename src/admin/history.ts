@@ -1,7 +1,8 @@
 import type { Context } from 'koa';
 import { toAuditEntry, type AuditEntry } from '../app/audit/history.js';
 import { DAMAGE_LABELS, verifyLog } from '../app/audit/verify.js';
-import { auditQuery, userEvents } from '../app/audit/history.js';
+import { auditQuery, streamBatches } from '../app/audit/history.js';
+import { userStreamOf } from '../eventstore/vault/index.js';
 import { DomainError, EVENT_TYPES } from '../domain/index.js';
 import type { Console } from './console.js';
 import { field, messageOf, page } from './context.js';
@@ -57,15 +58,24 @@ export async function historyPage(
   // A user, or a token name: only the streams that can hold a match (the directory knows a token's owners).
   const streams = await console.deps.ledger.auditStreams({ user: query.user, token: query.token });
   if (streams !== undefined) {
-    const read = await Promise.all(streams.map((id) => store.readStream(id)));
-    const all = read
-      .flat()
-      .filter((e) => before === null || e.position < before)
-      .sort((a, b) => (a.position < b.position ? 1 : a.position > b.position ? -1 : 0))
-      .map(toAuditEntry)
-      .filter(matches);
-    const events = all.slice(0, HISTORY_PAGE);
-    return { events, next: all.length > HISTORY_PAGE ? BigInt(events.at(-1)!.position) : null, scannedTo: null };
+    // Newest first from `before`, a batch at a time: at most MAX_SCAN events of a long stream per page.
+    const events: AuditEntry[] = [];
+    let scanned = 0;
+    for await (const batch of streamBatches(store, streams, { before })) {
+      for (const recorded of batch) {
+        scanned += 1;
+        const entry = toAuditEntry(recorded);
+        if (matches(entry)) events.push(entry);
+        if (events.length > HISTORY_PAGE) break;
+        if (scanned >= MAX_SCAN) {
+          const shown = events.slice(0, HISTORY_PAGE);
+          return { events: shown, next: recorded.position, scannedTo: recorded.position };
+        }
+      }
+      if (events.length > HISTORY_PAGE) break;
+    }
+    const shown = events.slice(0, HISTORY_PAGE);
+    return { events: shown, next: events.length > HISTORY_PAGE ? BigInt(shown.at(-1)!.position) : null, scannedTo: null };
   }
   let end = before ?? (await store.headPosition()) + 1n;
   const events: AuditEntry[] = [];
@@ -97,10 +107,15 @@ export function eventJson(entry: AuditEntry): string {
   return JSON.stringify({ data: strip(entry.data), metadata: entry.metadata }, null, 2);
 }
 
-/** A user's own stream, oldest first: one stream read. */
-export async function userHistory(console: Console, username: string): Promise<AuditEntry[]> {
-  const events = await userEvents(console.deps.ledger.store, username);
-  return events.map(toAuditEntry);
+/** A user's `count` most recent events, newest first, and whether older ones exist: the end of their stream only. */
+export async function userHistory(console: Console, username: string, count: number): Promise<{ events: AuditEntry[]; more: boolean }> {
+  const { store } = console.deps.ledger;
+  const events: AuditEntry[] = [];
+  for await (const batch of streamBatches(store, [await userStreamOf(store, username)], { before: null })) {
+    events.push(...batch.slice(0, count + 1 - events.length).map(toAuditEntry));
+    if (events.length > count) break;
+  }
+  return { events: events.slice(0, count), more: events.length > count };
 }
 
 /** An ISO time, a duration ago (`2h`), or empty for now. */

@@ -45,7 +45,7 @@ const HISTORY_ON_USER_PAGE = 50;
 
 async function userPage(console: Console, ctx: Context, user: PresentUser, errors: string[] = [], status = 200): Promise<void> {
   const now = new Date(console.deps.clock()).toISOString();
-  const events = await userHistory(console, user.username);
+  const history = await userHistory(console, user.username, HISTORY_ON_USER_PAGE);
   const tokens = Object.values(user.tokens)
     .map((t) => tokenRow(user.username, t, now))
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -57,8 +57,8 @@ async function userPage(console: Console, ctx: Context, user: PresentUser, error
       breadcrumbs: [{ label: 'Users', href: '/admin/users/' }, { label: user.username }],
       user: userView(user),
       tokens,
-      events: events.slice(-HISTORY_ON_USER_PAGE).reverse(),
-      moreEvents: events.length > HISTORY_ON_USER_PAGE,
+      events: history.events,
+      moreEvents: history.more,
       json: eventJson,
       errors,
     },

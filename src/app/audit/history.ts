@@ -115,34 +115,52 @@ async function firstRevisionAfter(store: EventStore, streamId: string, after: bi
   return past;
 }
 
-const byPosition = (a: RecordedEvent, b: RecordedEvent) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
+/** Where a merged read of streams starts: after a position going forward, or before one (null: the end) going back. */
+export type StreamCursor = { after: bigint } | { before: bigint | null };
+
+/** Past every position: the start of a read back from the end of a stream. */
+const END = 2n ** 63n - 1n;
 
 /**
- * A query's streams merged in log order after `after`, each read AUDIT_BATCH events at a time from
- * its first event after `after`: memory and reads in proportion to what the caller consumes, not
- * to the streams' length.
+ * A query's streams merged in log order (or newest first, from `before`), each read AUDIT_BATCH
+ * events at a time from its first event past the cursor: memory and reads in proportion to what
+ * the caller consumes, not to the streams' length.
  */
-async function* streamBatches(store: EventStore, streams: readonly string[], after: bigint): AsyncGenerator<RecordedEvent[]> {
-  const open = await Promise.all(
-    streams.map(async (streamId) => ({ streamId, from: await firstRevisionAfter(store, streamId, after), buffer: [] as RecordedEvent[], done: false })),
-  );
+export async function* streamBatches(store: EventStore, streams: readonly string[], cursor: StreamCursor): AsyncGenerator<RecordedEvent[]> {
+  const back = 'before' in cursor;
+  // Read first: the next revision forward, or the last one not yet read going back (-1n: none).
+  const first = (streamId: string) =>
+    back ? firstRevisionAfter(store, streamId, cursor.before === null ? END : cursor.before - 1n).then((r) => r - 1n) : firstRevisionAfter(store, streamId, cursor.after);
+  const open = await Promise.all(streams.map(async (streamId) => ({ streamId, next: await first(streamId), buffer: [] as RecordedEvent[], done: false })));
+  /** Whether position a comes after b in the order of this read. */
+  const beyond = (a: bigint, b: bigint) => (back ? a < b : a > b);
+  const batch = BigInt(AUDIT_BATCH);
   for (;;) {
     for (const stream of open) {
       if (stream.done || stream.buffer.length > 0) continue;
-      const read = await store.readStream(stream.streamId, { fromRevision: stream.from, limit: AUDIT_BATCH });
+      let read: RecordedEvent[];
+      if (back) {
+        const from = stream.next >= batch ? stream.next - batch + 1n : 0n;
+        read = stream.next < 0n ? [] : (await store.readStream(stream.streamId, { fromRevision: from, limit: Number(stream.next - from + 1n) })).reverse();
+        stream.next = from - 1n;
+        stream.done = from === 0n || read.length === 0;
+      } else {
+        read = await store.readStream(stream.streamId, { fromRevision: stream.next, limit: AUDIT_BATCH });
+        stream.next += BigInt(read.length);
+        stream.done = read.length < AUDIT_BATCH;
+      }
       stream.buffer = read;
-      stream.from += BigInt(read.length);
-      stream.done = read.length < AUDIT_BATCH;
     }
-    // What every stream that may hold more has read past is in log order already.
+    // A stream that may hold more has nothing unread before the last event of its buffer (in the
+    // order of this read): up to the first of those lasts, every buffer's events are in order.
     const reading = open.filter((stream) => !stream.done);
-    const bound = reading.length === 0 ? null : reading.map((stream) => stream.buffer.at(-1)!.position).reduce((a, b) => (a < b ? a : b));
+    const bound = reading.length === 0 ? null : reading.map((stream) => stream.buffer.at(-1)!.position).reduce((a, b) => (beyond(a, b) ? b : a));
     const ready: RecordedEvent[] = [];
     for (const stream of open) {
-      const cut = bound === null ? stream.buffer.length : stream.buffer.findIndex((event) => event.position > bound);
+      const cut = bound === null ? -1 : stream.buffer.findIndex((event) => beyond(event.position, bound));
       ready.push(...stream.buffer.splice(0, cut === -1 ? stream.buffer.length : cut));
     }
-    if (ready.length > 0) yield ready.sort(byPosition);
+    if (ready.length > 0) yield ready.sort((a, b) => (a.position === b.position ? 0 : beyond(a.position, b.position) ? 1 : -1));
     if (reading.length === 0 && open.every((stream) => stream.buffer.length === 0)) return;
   }
 }
@@ -150,7 +168,7 @@ async function* streamBatches(store: EventStore, streams: readonly string[], aft
 /** Where a query's events come from: its streams when it names them, else the whole log. */
 async function* batches(store: EventStore, query: AuditQuery, after: bigint): AsyncGenerator<RecordedEvent[]> {
   const streams = query.streams ?? (query.user === undefined ? undefined : [await userStreamOf(store, query.user)]);
-  yield* streams ? streamBatches(store, streams, after) : logBatches(store, { after, batch: AUDIT_BATCH });
+  yield* streams ? streamBatches(store, streams, { after }) : logBatches(store, { after, batch: AUDIT_BATCH });
 }
 
 /** `drain`: read on to the end of the log even past the limit, so that `cursor` ends at the head. */

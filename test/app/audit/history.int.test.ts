@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { auditList, auditPage, auditPages, auditQuery, followAudit, type AuditEntry } from '../../../src/app/audit/history.js';
+import { auditList, auditPage, auditPages, auditQuery, followAudit, streamBatches, toAuditEntry, type AuditEntry } from '../../../src/app/audit/history.js';
 import { operator } from '../../../src/app/context.js';
 import { Ledger } from '../../../src/app/ledger.js';
 import { digestKey } from '../../../src/domain/index.js';
@@ -123,6 +123,18 @@ describe('audit queries', () => {
       }
       expect(paged).toEqual(expected.filter((e) => e.position > start).slice(0, paged.length));
       expect(paged.length).toBe(7 * 20);
+
+      // Newest first (the admin console's history), from a cursor or from the end: the first
+      // batch reads about a batch; read to the end, the streams merge into the whole history.
+      const all = streams.length === 1 ? expected : everything.filter((e) => streams.includes(e.streamId as never));
+      read = 0;
+      const newest = await streamBatches(counted, streams, { before: BigInt(start) }).next();
+      expect(read).toBeLessThan(600);
+      const older = all.filter((e) => e.position < start).reverse();
+      expect((newest.value as never[]).map(toAuditEntry)).toEqual(older.slice(0, (newest.value as never[]).length));
+      const back: AuditEntry[] = [];
+      for await (const batch of streamBatches(store, streams, { before: null })) back.push(...batch.map(toAuditEntry));
+      expect(back).toEqual([...all].reverse());
     }
   }, 60_000);
 
