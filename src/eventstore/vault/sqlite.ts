@@ -20,7 +20,7 @@ export class SqliteVault implements Vault {
   /** Writes waiting for the next group commit (see `write`). */
   private pending: { run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
   /** Statements prepared once (an import runs some of them a hundred thousand times). */
-  private readonly sql: Record<'insert' | 'userKey' | 'shredAll' | 'shredPasswords', Database.Statement>;
+  private readonly sql: Record<'insert' | 'userKey' | 'shredAll' | 'shredPasswords' | 'keys' | 'usernames', Database.Statement>;
 
   constructor(readonly path: string) {
     this.where = `SQLite file ${path}`;
@@ -44,6 +44,9 @@ export class SqliteVault implements Vault {
       userKey: this.db.prepare("SELECT key_id, secret FROM keys WHERE stream_id = ? AND kind = 'user'"),
       shredAll: this.db.prepare('DELETE FROM keys WHERE stream_id = ?'),
       shredPasswords: this.db.prepare("DELETE FROM keys WHERE stream_id = ? AND kind = 'password' AND key_id IS NOT ?"),
+      // Many ids at once, as a JSON array: one statement however many (a directory rebuild asks for thousands).
+      keys: this.db.prepare('SELECT key_id, secret FROM keys WHERE key_id IN (SELECT value FROM json_each(?))'),
+      usernames: this.db.prepare("SELECT stream_id, username FROM keys WHERE kind = 'user' AND stream_id IN (SELECT value FROM json_each(?))"),
     };
   }
 
@@ -76,15 +79,8 @@ export class SqliteVault implements Vault {
 
   async keys(keyIds: readonly string[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
-    const ids = [...new Set(keyIds)];
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const rows = this.db.prepare(`SELECT key_id, secret FROM keys WHERE key_id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as {
-        key_id: string;
-        secret: Buffer;
-      }[];
-      for (const row of rows) found.set(row.key_id, row.secret);
-    }
+    if (keyIds.length === 0) return found;
+    for (const row of this.sql.keys.all(JSON.stringify(keyIds)) as { key_id: string; secret: Buffer }[]) found.set(row.key_id, row.secret);
     return found;
   }
 
@@ -107,14 +103,8 @@ export class SqliteVault implements Vault {
 
   async usernames(streamIds: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    const ids = [...new Set(streamIds)];
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const rows = this.db
-        .prepare(`SELECT stream_id, username FROM keys WHERE kind = 'user' AND stream_id IN (${chunk.map(() => '?').join(',')})`)
-        .all(...chunk) as { stream_id: string; username: string }[];
-      for (const row of rows) found.set(row.stream_id, row.username);
-    }
+    if (streamIds.length === 0) return found;
+    for (const row of this.sql.usernames.all(JSON.stringify(streamIds)) as { stream_id: string; username: string }[]) found.set(row.stream_id, row.username);
     return found;
   }
 
