@@ -64,6 +64,11 @@ export interface EventStore {
    * at most `limit` of them (default all); [] when the stream does not exist.
    */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * Optional: `readStream` of many streams in one read (an import's batch), each stream's events
+   * under its id; a stream without events may be absent. Without it, callers read one at a time.
+   */
+  readStreams?(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
   /** Events of all streams in global order. */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the last event, 0n when the log is empty. */

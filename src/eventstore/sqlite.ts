@@ -89,6 +89,8 @@ export class SqliteEventStore implements EventStore, WithSnapshots {
   private readonly insert: Database.Statement<[string, bigint, string, string, string]>;
   private readonly byStream: Database.Statement<[string], Row>;
   private readonly byStreamFrom: Database.Statement<[string, bigint, number], Row>;
+  /** The events of the streams a JSON array names, by stream and revision. */
+  private readonly byStreams: Database.Statement<[string], Row>;
   private snapshots: SqliteSnapshotStore | null = null;
   private readonly fromPosition: Database.Statement<[bigint, number], Row>;
   /** readAll without metadata, rows as arrays: the projection's replay reads a million of these. */
@@ -126,6 +128,9 @@ export class SqliteEventStore implements EventStore, WithSnapshots {
     this.byStream = this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY revision').safeIntegers(true) as never;
     this.byStreamFrom = this.db
       .prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?')
+      .safeIntegers(true) as never;
+    this.byStreams = this.db
+      .prepare('SELECT * FROM events WHERE stream_id IN (SELECT value FROM json_each(?)) ORDER BY stream_id, revision')
       .safeIntegers(true) as never;
     this.fromPosition = this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?').safeIntegers(true) as never;
     this.fromPositionBare = this.db
@@ -243,6 +248,17 @@ export class SqliteEventStore implements EventStore, WithSnapshots {
     const from = options.fromRevision ?? 0n;
     const whole = from === 0n && options.limit === undefined;
     return (whole ? this.byStream.all(streamId) : this.byStreamFrom.all(streamId, from, options.limit ?? -1)).map(toRecorded);
+  }
+
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const found = new Map<string, RecordedEvent[]>();
+    if (streamIds.length === 0) return found;
+    for (const row of this.byStreams.all(JSON.stringify(streamIds))) {
+      const events = found.get(row.stream_id);
+      if (events) events.push(toRecorded(row));
+      else found.set(row.stream_id, [toRecorded(row)]);
+    }
+    return found;
   }
 
   /** Snapshots in this file's `snapshots` table (one store per connection). */

@@ -62,6 +62,22 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       await store.close();
     });
 
+    it('reads many streams at once as readStream reads each, where the store can (readStreams)', async () => {
+      const store = await open();
+      if (!store.readStreams) return void (await store.close());
+      await store.append('m-a', [ev('A', { n: 0 }), ev('B', { n: 1 })], 'no_stream');
+      await store.append('m-b', [ev('C', { n: 2 })], 'no_stream');
+      await store.append('m-a', [ev('D', { n: 3 })], 1n);
+      // Stream ids that sort and look unlike the others, a quote among them (they travel as JSON).
+      await store.append('m-"c', [ev('E', { n: 4 })], 'no_stream');
+      const many = await store.readStreams(['m-b', 'm-none', 'm-a', 'm-"c', 'm-a']);
+      for (const id of ['m-a', 'm-b', 'm-"c']) expect(many.get(id)).toEqual(await store.readStream(id));
+      expect(many.get('m-a')!.map((e) => e.type)).toEqual(['A', 'B', 'D']);
+      expect(many.get('m-none') ?? []).toEqual([]);
+      expect((await store.readStreams([])).size).toBe(0);
+      await store.close();
+    });
+
     it('reads an unknown stream as empty', async () => {
       const store = await open();
       expect(await store.readStream('nobody')).toEqual([]);

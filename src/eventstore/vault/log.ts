@@ -180,13 +180,21 @@ export class SealedLog implements EventStore {
     const hmacs = usernames.map((username) => hmacStreamOf(pepper, username));
     const legacies = usernames.map((username) => userStreamId(username));
     const known = await this.vault.usernames([...hmacs, ...legacies]);
+    const chosen = usernames.map((_, i) => (known.has(hmacs[i]!) || !known.has(legacies[i]!) ? hmacs[i]! : legacies[i]!));
+    // A store that reads many streams at once gets one read: each chosen stream, and the stream
+    // from before sealing of every user the vault knows under neither.
+    const unknown = (i: number) => !known.has(hmacs[i]!) && !known.has(legacies[i]!);
+    const read = this.sealed.readStreams
+      ? await this.sealed.readStreams([...chosen, ...legacies.filter((_, i) => unknown(i))])
+      : null;
+    const readStream = async (streamId: string) => (read ? (read.get(streamId) ?? []) : await this.sealed.readStream(streamId));
     const found: { streamId: string; history: RecordedEvent[] }[] = [];
     for (let i = 0; i < usernames.length; i++) {
-      const [hmac, legacy] = [hmacs[i]!, legacies[i]!];
-      let streamId = known.has(hmac) || !known.has(legacy) ? hmac : legacy;
-      let history = await this.sealed.readStream(streamId);
-      if (history.length === 0 && !known.has(hmac) && !known.has(legacy)) {
-        const old = await this.sealed.readStream(legacy);
+      const legacy = legacies[i]!;
+      let streamId = chosen[i]!;
+      let history = await readStream(streamId);
+      if (history.length === 0 && unknown(i)) {
+        const old = await readStream(legacy);
         if (old.length > 0) [streamId, history] = [legacy, old];
       }
       found.push({ streamId, history });

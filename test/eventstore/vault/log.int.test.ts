@@ -87,3 +87,36 @@ it("seals a batch's metadata under the acting user's key when the actor is a use
     ['hal', 'deploy', stranger.source],
   ]);
 });
+
+it('resolveMany finds each username where resolve does: a live user, one deleted (events, no key), one from before sealing (with and without a key), one unknown', async () => {
+  log = await openLog({ store: 'sqlite::memory:' });
+  expect(log.sealed.readStreams).toBeTypeOf('function'); // the one-read path is the one under test
+  const registered = (username: string) => ({
+    type: 'UserRegistered',
+    data: { userId: `id-${username}`, username, isStaff: false, isSuperuser: false, passwordHash: null, at: '2030-01-01T00:00:00.000Z' },
+  });
+  const context = { actor: 'operator', channel: 'cli', source: 'host' };
+  for (const name of ['live', 'gone']) {
+    const streamId = await log.hmacStreamId(name);
+    const [sealed] = await log.sealMany([{ streamId, owner: name, events: [registered(name)] }], context);
+    await log.append(streamId, sealed!.events, 'no_stream');
+  }
+  await log.erase(await log.hmacStreamId('gone'));
+  // Streams from before sealing: `user-<username>`, plain; one of them has since got a user key.
+  for (const name of ['old', 'old-keyed']) await log.sealed.append(`user-${name}`, [{ ...registered(name), metadata: {} }], 'no_stream');
+  await log.vault.userKey('user-old-keyed', { username: 'old-keyed' });
+
+  const names = ['live', 'gone', 'old', 'old-keyed', 'nobody', 'live'];
+  const many = await log.resolveMany(names);
+  const one = await Promise.all(names.map((name) => log!.resolve(name)));
+  expect(many.map((r) => r.streamId)).toEqual(one.map((r) => r.streamId));
+  expect(many.map((r) => r.history)).toEqual(one.map((r) => r.history));
+  expect(many.map((r) => [r.streamId.startsWith('user-old'), r.history.length])).toEqual([
+    [false, 1],
+    [false, 1],
+    [true, 1],
+    [true, 1],
+    [false, 0],
+    [false, 1],
+  ]);
+});
