@@ -6,7 +6,7 @@
 // - `serve` under wrk: GET /api/tokens/?user=u1 and GET /api/users/?search=u12, pages of 50 (goal
 //   p99 ≤ 20 ms), and serve's RSS before and after 10,000 such requests (goal within 50 MB);
 // - appends/s with and without a directory projector following the log, a process of its own with
-//   serve's defaults (2,000 events per transaction, 25 ms poll), in BENCH_APPEND_ROUNDS rounds that
+//   serve's defaults (5,000 events per transaction, 100 ms poll), in BENCH_APPEND_ROUNDS rounds that
 //   alternate which goes first, each on new files after a `sync`: the median of the rounds' ratios
 //   (goal ≥ 0.90). BENCH_ONLY=appends runs this part alone (it needs no generated log).
 // The log is generated once into the temp dir (the same generator as bench:rebuild; FRESH=1 makes
@@ -113,7 +113,7 @@ async function appendsPerSecond(withProjector) {
   const events = new SqliteEventStore(log);
   let projector = null;
   if (withProjector) {
-    projector = spawn(process.execPath, [join(root, 'test/helpers/directory-projector.mjs'), log, directoryFile, '2000', '25'], { stdio: 'ignore' });
+    projector = spawn(process.execPath, [join(root, 'test/helpers/directory-projector.mjs'), log, directoryFile, '5000', '100'], { stdio: 'ignore' });
     await sleep(300);
   }
   // What earlier rounds and phases left dirty in the page cache is written out first, not during this round.
