@@ -68,8 +68,9 @@ export async function historyPage(
         if (matches(entry)) events.push(entry);
         if (events.length > HISTORY_PAGE) break;
         if (scanned >= MAX_SCAN) {
+          // Cut short: the next page starts before the last event read ("searched to" only on a short page, as below).
           const shown = events.slice(0, HISTORY_PAGE);
-          return { events: shown, next: recorded.position, scannedTo: recorded.position };
+          return { events: shown, next: recorded.position, scannedTo: shown.length < HISTORY_PAGE ? recorded.position : null };
         }
       }
       if (events.length > HISTORY_PAGE) break;

@@ -70,8 +70,12 @@ export async function tokensAt(store: EventStore, directory: DirectoryAccess, us
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.tokenId.localeCompare(b.tokenId));
 }
 
-/** Beyond this many owners, a token name's history is read from the whole log (it is most of it anyway). */
-const MAX_AUDIT_STREAMS = 1_000;
+/**
+ * Beyond this many owners, a token name's history is read from the log (whose pages have a reading
+ * limit) rather than from their streams: a page of merged streams costs a few one-event reads per
+ * stream to find where each starts, and a first read of each.
+ */
+const MAX_AUDIT_STREAMS = 50;
 
 /**
  * The streams an audit query needs: the user's own (the query names it), or for a token name

@@ -122,9 +122,10 @@ export type StreamCursor = { after: bigint } | { before: bigint | null };
 const END = 2n ** 63n - 1n;
 
 /**
- * A query's streams merged in log order (or newest first, from `before`), each read AUDIT_BATCH
- * events at a time from its first event past the cursor: memory and reads in proportion to what
- * the caller consumes, not to the streams' length.
+ * A query's streams merged in log order (or newest first, from `before`), each read from its first
+ * event past the cursor, the first reads sharing AUDIT_BATCH events among the streams and each
+ * stream's next read twice its last (up to AUDIT_BATCH): memory and reads in proportion to what the
+ * caller consumes, not to the streams' length nor their number.
  */
 export async function* streamBatches(store: EventStore, streams: readonly string[], cursor: StreamCursor): AsyncGenerator<RecordedEvent[]> {
   const back = 'before' in cursor;
@@ -134,20 +135,24 @@ export async function* streamBatches(store: EventStore, streams: readonly string
   const open = await Promise.all(streams.map(async (streamId) => ({ streamId, next: await first(streamId), buffer: [] as RecordedEvent[], done: false })));
   /** Whether position a comes after b in the order of this read. */
   const beyond = (a: bigint, b: bigint) => (back ? a < b : a > b);
-  const batch = BigInt(AUDIT_BATCH);
+  // The first reads share one batch among the streams; a stream's reads double as it is used up.
+  const opening = Math.max(1, Math.ceil(AUDIT_BATCH / Math.max(1, streams.length)));
+  const windows = new Map(open.map((stream) => [stream, opening]));
   for (;;) {
     for (const stream of open) {
       if (stream.done || stream.buffer.length > 0) continue;
+      const window = windows.get(stream)!;
+      windows.set(stream, Math.min(AUDIT_BATCH, window * 2));
       let read: RecordedEvent[];
       if (back) {
-        const from = stream.next >= batch ? stream.next - batch + 1n : 0n;
+        const from = stream.next >= BigInt(window) ? stream.next - BigInt(window) + 1n : 0n;
         read = stream.next < 0n ? [] : (await store.readStream(stream.streamId, { fromRevision: from, limit: Number(stream.next - from + 1n) })).reverse();
         stream.next = from - 1n;
         stream.done = from === 0n || read.length === 0;
       } else {
-        read = await store.readStream(stream.streamId, { fromRevision: stream.next, limit: AUDIT_BATCH });
+        read = await store.readStream(stream.streamId, { fromRevision: stream.next, limit: window });
         stream.next += BigInt(read.length);
-        stream.done = read.length < AUDIT_BATCH;
+        stream.done = read.length < window;
       }
       stream.buffer = read;
     }
