@@ -1,8 +1,7 @@
 import type { Context } from 'koa';
 import { toAuditEntry, type AuditEntry } from '../app/audit/history.js';
 import { DAMAGE_LABELS, verifyLog } from '../app/audit/verify.js';
-import { auditQuery, streamBatches } from '../app/audit/history.js';
-import { userStreamOf } from '../eventstore/vault/index.js';
+import { auditQuery, streamBatches, userEventsNewestFirst } from '../app/audit/history.js';
 import { DomainError, EVENT_TYPES } from '../domain/index.js';
 import type { Console } from './console.js';
 import { field, messageOf, page } from './context.js';
@@ -112,7 +111,7 @@ export function eventJson(entry: AuditEntry): string {
 export async function userHistory(console: Console, username: string, count: number): Promise<{ events: AuditEntry[]; more: boolean }> {
   const { store } = console.deps.ledger;
   const events: AuditEntry[] = [];
-  for await (const batch of streamBatches(store, [await userStreamOf(store, username)], { before: null })) {
+  for await (const batch of userEventsNewestFirst(store, username)) {
     events.push(...batch.slice(0, count + 1 - events.length).map(toAuditEntry));
     if (events.length > count) break;
   }

@@ -293,6 +293,11 @@ export async function* followAudit(store: EventStore, query: AuditQuery, options
   }
 }
 
+/** A user's most recent events first, a batch at a time (streamBatches back from the end of their stream). */
+export async function* userEventsNewestFirst(store: EventStore, username: string): AsyncGenerator<RecordedEvent[]> {
+  yield* streamBatches(store, [await userStreamOf(store, username)], { before: null });
+}
+
 /**
  * A user's own stream, opened, oldest first: the HMAC stream of a sealing log or `user-<username>`
  * (callers outside src/app cannot compute stream ids: the pepper is in the vault).
