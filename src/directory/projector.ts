@@ -64,7 +64,7 @@ export class DirectoryProjector {
     }
     for (let reset = true; reset; ) {
       reset = false;
-      for await (const batch of logBatches(this.events, { after: checkpoint, batch: this.batchSize, metadata: false, passwords: false, end: 'short' })) {
+      for await (const batch of logBatches(this.events, { after: checkpoint, batch: this.batchSize, metadata: false, passwords: false, subjects: false, end: 'short' })) {
         try {
           await this.directory.apply(batch, checkpoint);
         } catch (error) {
@@ -90,7 +90,7 @@ export class DirectoryProjector {
   }
 
   private rebuildBatches(end: 'short' | 'empty') {
-    return logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 2_000, metadata: false, passwords: false, end });
+    return logBatches(this.events, { batch: this.options.rebuildBatchSize ?? 2_000, metadata: false, passwords: false, subjects: false, end });
   }
 
   async status(): Promise<DirectoryStatus> {

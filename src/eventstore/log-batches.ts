@@ -9,6 +9,8 @@ export interface LogBatchesOptions {
   metadata?: boolean;
   /** False when the caller reads no password hash (see ReadAllOptions). Default true. */
   passwords?: boolean;
+  /** False when the caller reads no subject (see ReadAllOptions). Default true. */
+  subjects?: boolean;
   /**
    * Where the walk ends: at the first batch shorter than `batch` (`'short'`, the default: the log
    * as it stood), at the first empty one (`'empty'`: also what was appended meanwhile), or once a
@@ -23,9 +25,9 @@ export interface LogBatchesOptions {
  * (queries, audit, its verification, the projector's catch-up and rebuild) walks it with.
  */
 export async function* logBatches(store: Pick<EventStore, 'readAll'>, options: LogBatchesOptions): AsyncGenerator<RecordedEvent[]> {
-  const { batch, metadata, passwords, end = 'short' } = options;
+  const { batch, metadata, passwords, subjects, end = 'short' } = options;
   for (let after = options.after ?? 0n; typeof end !== 'bigint' || after < end; ) {
-    const events = await store.readAll({ after, limit: batch, metadata, passwords });
+    const events = await store.readAll({ after, limit: batch, metadata, passwords, subjects });
     if (events.length === 0) return;
     yield events;
     if (end === 'short' && events.length < batch) return;

@@ -47,6 +47,12 @@ export interface ReadAllOptions {
    * skip fetching its key. Default true.
    */
   passwords?: boolean;
+  /**
+   * False when the caller reads no `subject` (the read models name users by the usernames in
+   * their events): a sealing log may then leave it unset and skip looking up the streams' users.
+   * Default true.
+   */
+  subjects?: boolean;
 }
 
 export interface ReadStreamOptions {

@@ -13,7 +13,7 @@ export async function catchUp(events: EventStore, target: CatchUpTarget, batchSi
   let checkpoint = await target.checkpoint();
   for (let reset = true; reset; ) {
     reset = false;
-    for await (const batch of logBatches(events, { after: checkpoint, batch: batchSize, metadata: false, passwords: false, end: until ?? 'short' })) {
+    for await (const batch of logBatches(events, { after: checkpoint, batch: batchSize, metadata: false, passwords: false, subjects: false, end: until ?? 'short' })) {
       try {
         await target.apply(batch, checkpoint);
       } catch (error) {

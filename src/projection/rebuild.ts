@@ -109,7 +109,7 @@ export async function rebuildProjection(events: EventStore, projection: Projecti
       writing = build.write(docs, records, after);
       writing.catch(() => {}); // awaited at the next flush; not unhandled meanwhile
     };
-    for await (const batch of logBatches(events, { batch: readBatch, metadata: false, passwords: false, end: 'empty' })) {
+    for await (const batch of logBatches(events, { batch: readBatch, metadata: false, passwords: false, subjects: false, end: 'empty' })) {
       replay.fold(batch);
       after = batch.at(-1)!.position;
       count += batch.length;

@@ -94,7 +94,7 @@ export class SealedLog implements EventStore {
   }
 
   async readAll(options?: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.open(await this.sealed.readAll(options), { passwords: options?.passwords ?? true });
+    return this.open(await this.sealed.readAll(options), { passwords: options?.passwords ?? true, subjects: options?.subjects ?? true });
   }
 
   headPosition(): Promise<bigint> {
@@ -111,24 +111,25 @@ export class SealedLog implements EventStore {
 
   /**
    * Opens sealed fields with the keys that still exist: one vault query for the whole batch.
-   * `passwords: false` leaves password hashes sealed (see ReadAllOptions).
+   * `passwords: false` leaves password hashes sealed, `subjects: false` subjects unset (see ReadAllOptions).
    */
-  async open(events: RecordedEvent[], options: { passwords?: boolean } = {}): Promise<RecordedEvent[]> {
+  async open(events: RecordedEvent[], options: { passwords?: boolean; subjects?: boolean } = {}): Promise<RecordedEvent[]> {
     if (events.length === 0) return events;
     const skip = options.passwords === false ? PASSWORD_FIELD : undefined;
+    const subjects = options.subjects !== false;
     const ids = new Set<string>();
     const streams = new Set<string>();
     for (const event of events) {
       collectKeyIds(event.data, ids, skip);
       collectKeyIds(event.metadata, ids);
-      if (event.streamId.startsWith(USER_STREAM_PREFIX)) streams.add(event.streamId);
+      if (subjects && event.streamId.startsWith(USER_STREAM_PREFIX)) streams.add(event.streamId);
     }
-    const [keys, names] = await Promise.all([this.vault.keys([...ids]), this.vault.usernames([...streams])]);
+    const [keys, names] = await Promise.all([this.vault.keys([...ids]), subjects ? this.vault.usernames([...streams]) : null]);
     return events.map((event) => {
       const data = event.data !== null && typeof event.data === 'object' && !Array.isArray(event.data) ? openFields(event.data as Record<string, unknown>, keys, skip) : event.data;
       const metadata = openFields(event.metadata, keys);
       const { streamId, revision, position, type } = event;
-      return { streamId, revision, position, type, data, metadata, subject: subjectOf(streamId, names) };
+      return names ? { streamId, revision, position, type, data, metadata, subject: subjectOf(streamId, names) } : { streamId, revision, position, type, data, metadata };
     });
   }
 

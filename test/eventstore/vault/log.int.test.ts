@@ -35,6 +35,10 @@ it('leaves password hashes sealed for readers that ask no password (the read mod
   expect({ ...c, passwordHash: 'x' }).toEqual({ ...events[0]!.data, passwordHash: 'x' });
   expect(d).toEqual(events[1]!.data);
   expect(forReadModels.map((e) => e.subject)).toEqual(['carol', 'dave']);
+  // Readers that name users by their events' usernames: the same events, without a subject.
+  const withoutSubjects = await log.readAll({ metadata: false, passwords: false, subjects: false });
+  expect(withoutSubjects.map((e) => e.subject)).toEqual([undefined, undefined]);
+  expect(withoutSubjects.map(({ subject: _, ...rest }) => rest)).toEqual(forReadModels.map(({ subject: _, ...rest }) => rest));
 });
 
 it("seals a batch's metadata under the acting user's key when the actor is a user here, under each owner's otherwise; a shred erases what each key sealed", async () => {
