@@ -20,7 +20,39 @@ const input = fc.record({
   metadata: fc.dictionary(fc.string(), fc.jsonValue()),
 });
 
+/** canonicalJson as first written, member by member: the definition the hashes of every stored log were made with. */
+function reference(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return reference((value as { toJSON(): unknown }).toJSON());
+  if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const members = Object.keys(record)
+    .sort()
+    .filter((key) => record[key] !== undefined)
+    .map((key) => `${JSON.stringify(key)}:${reference(record[key])}`);
+  return `{${members.join(',')}}`;
+}
+
 describe('canonicalJson', () => {
+  it('writes exactly what the member-by-member definition writes, whatever the keys (array indexes, __proto__, digits, escapes)', () => {
+    const key = fc.oneof(fc.string(), fc.constantFrom('0', '1', '10', '2', '01', '1a', '__proto__', 'constructor', 'a"b', '\u2028'), fc.nat().map(String));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, fc.jsonValue(), tie('object'), fc.array(tie('node'), { maxLength: 4 })),
+      object: fc.dictionary(key, tie('node'), { maxKeys: 6 }),
+    })).node;
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(reference(v));
+      }),
+      { numRuns: 500 },
+    );
+    const odd = JSON.parse('{"__proto__":{"x":1},"b":[1,{"10":true,"9":false}],"a":"\u2028"}');
+    expect(canonicalJson(odd)).toBe(reference(odd));
+    expect(canonicalJson({ at: new Date(Date.UTC(2030, 0, 1)), f: () => 1, u: undefined, n: [undefined, NaN, -0] })).toBe(
+      reference({ at: new Date(Date.UTC(2030, 0, 1)), f: () => 1, u: undefined, n: [undefined, NaN, -0] }),
+    );
+  });
+
   it('does not depend on key order', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.array(fc.nat(), { minLength: 1 }), (value, order) => {
