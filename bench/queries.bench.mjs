@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { appendHistory } from './rebuild-history.mjs';
 
 const EVENTS = Number(process.env.EVENTS ?? 1_000_000);
-const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 5);
+const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 15);
 const APPEND_ROUNDS = Number(process.env.BENCH_APPEND_ROUNDS ?? 5);
 const APPENDS_ONLY = process.env.BENCH_ONLY === 'appends';
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -254,6 +254,12 @@ export class SqliteDirectory implements DirectoryStore {
       // were half of the projector's time. They hold only the pages one statement touches; the
       // rebuild, whose temporary table and sorts hold the whole log's worth, goes back to files.
       this.db.pragma(`temp_store = ${TEMP_IN_MEMORY}`);
+      // A checkpoint every 64 MiB of WAL rather than SQLite's 4 MiB: its fsyncs (the only ones this
+      // file makes, at synchronous = NORMAL) wait on the same disk as the log's commits, and a page
+      // the projector changes again and again is copied back once per checkpoint. Beside a log
+      // taking 35,000 appends/s for 15 s, the log's writers kept 0.81 of their rate at 4 MiB,
+      // 0.91 at 64 MiB (bench:queries). An erasure still checkpoints and truncates at once.
+      this.db.pragma('wal_autocheckpoint = 16384');
       const version = () => this.db.pragma('user_version', { simple: true }) as number;
       if (version() < SCHEMA_VERSION) {
         // Made, or migrated from version 1, once: another process may have done it meanwhile.
