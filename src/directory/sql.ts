@@ -18,7 +18,7 @@ import {
  * the log. Placeholders are written `?` and numbered for PostgreSQL by `numbered`.
  */
 export interface Dialect {
-  table(name: 'users' | 'tokens' | 'digests' | 'meta' | 'token_scopes' | 'user_grams'): string;
+  table(name: 'users' | 'tokens' | 'digests' | 'meta' | 'token_scopes' | 'user_grams' | 'user_grams_new'): string;
   bool(value: boolean): unknown;
   /**
    * ` INDEXED BY <index>` on SQLite, whose adapter chose the plan (its planner has no statistics of
@@ -91,6 +91,8 @@ export function forgottenBefore(now: string): string {
  */
 export interface UserPlan {
   gram?: string;
+  /** Which of SQLite's two gram tables the posting list is read from (default user_grams). */
+  gramTable?: 'user_grams' | 'user_grams_new';
 }
 
 /** The anchor the user_grams trigrams of a search key start with, so that prefixes have trigrams too. */
@@ -143,7 +145,7 @@ export function usersQuery(d: Dialect, query: UserQuery, plan: UserPlan = {}): B
   const { where: after, order } = keyset(USER_COLUMNS.map((c) => `${driver}.${c}`), cursor, params);
   if (after) where.push(after);
   params.push(limit + 1);
-  const from = plan.gram === undefined ? `${d.table('users')} u` : `${d.table('user_grams')} g CROSS JOIN ${d.table('users')} u`;
+  const from = plan.gram === undefined ? `${d.table('users')} u` : `${d.table(plan.gramTable ?? 'user_grams')} g CROSS JOIN ${d.table('users')} u`;
   const sql =
     `SELECT u.stream_id, u.user_id, u.username, u.active, u.is_staff, u.is_superuser, u.has_password, u.created_at, ` +
     `(SELECT count(*) FROM ${d.table('tokens')} t WHERE t.stream_id = u.stream_id AND t.revoked_at IS NULL ` +

@@ -51,7 +51,7 @@ import {
   type UserRow,
 } from './sql.js';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 /** PRAGMA temp_store values: 2 keeps temporary tables, indexes and statement journals in memory, 1 in files. */
 const TEMP_IN_MEMORY = 2;
@@ -128,6 +128,27 @@ const SCHEMA_V4 = `
   DROP TRIGGER IF EXISTS users_grams_delete;
   PRAGMA user_version = 4;
 `;
+
+/**
+ * Version 5: new users' grams go to user_grams_new, a small table of the same shape, merged into
+ * user_grams in one sorted insert once it holds GRAMS_MERGE_ROWS rows. Inserted one user at a time
+ * into user_grams, whose pages they scatter over, each transaction rewrote most of that index into
+ * the WAL (a directory of 480,000 users: ~60 MB per transaction of 3,500 users), and those writes and
+ * their checkpoints' fsyncs slowed the log's commits on the same disk. A search reads both tables'
+ * posting lists in list order and merges them.
+ */
+const SCHEMA_V5 = `
+  CREATE TABLE IF NOT EXISTS user_grams_new (
+    gram      TEXT NOT NULL,
+    username  TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    PRIMARY KEY (gram, username, stream_id)
+  ) WITHOUT ROWID;
+  PRAGMA user_version = 5;
+`;
+
+/** Rows user_grams_new may hold before they are merged into user_grams (~15,000 users). */
+const GRAMS_MERGE_ROWS = 100_000;
 
 /** A search key's trigrams as user_grams holds them (anchored: see GRAM_ANCHOR), for `key` an SQL expression. */
 const gramsOf = (key: string) =>
@@ -235,7 +256,14 @@ export class SqliteDirectory implements DirectoryStore {
   private readonly statements: Record<string, Statement>;
   private readonly applyTx: (events: RecordedEvent[], after: bigint | undefined) => void;
 
-  constructor(readonly path: string) {
+  private readonly gramsMergeRows: number;
+
+  constructor(
+    readonly path: string,
+    /** gramsMergeRows: rows user_grams_new holds before its merge into user_grams (default GRAMS_MERGE_ROWS; tests set a few). */
+    options: { gramsMergeRows?: number } = {},
+  ) {
+    this.gramsMergeRows = options.gramsMergeRows ?? GRAMS_MERGE_ROWS;
     this.where = `sqlite:${path}`;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -269,6 +297,7 @@ export class SqliteDirectory implements DirectoryStore {
           if (version() < 2) this.db.exec(SCHEMA_V2);
           if (version() < 3) this.db.exec(SCHEMA_V3);
           if (version() < 4) this.db.exec(SCHEMA_V4);
+          if (version() < 5) this.db.exec(SCHEMA_V5);
           this.db.exec('COMMIT');
         } catch (error) {
           if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -304,8 +333,12 @@ export class SqliteDirectory implements DirectoryStore {
          WHERE stream_id = ? AND name = ? AND revoked_at IS NULL RETURNING token_id`,
       ),
       searchKeyOf: prepare('SELECT username, username_key FROM users WHERE stream_id = ?'),
-      addGrams: prepare('INSERT OR IGNORE INTO user_grams (gram, username, stream_id) SELECT value, ?, ? FROM json_each(?)'),
+      addGrams: prepare('INSERT OR IGNORE INTO user_grams_new (gram, username, stream_id) SELECT value, ?, ? FROM json_each(?)'),
       dropGrams: prepare('DELETE FROM user_grams WHERE username = ? AND stream_id = ? AND gram IN (SELECT value FROM json_each(?))'),
+      dropNewGrams: prepare('DELETE FROM user_grams_new WHERE username = ? AND stream_id = ? AND gram IN (SELECT value FROM json_each(?))'),
+      newGrams: prepare('SELECT count(*) AS n FROM (SELECT 1 FROM user_grams_new LIMIT ?)'),
+      mergeGrams: prepare('INSERT OR IGNORE INTO user_grams (gram, username, stream_id) SELECT gram, username, stream_id FROM user_grams_new ORDER BY gram, username, stream_id'),
+      clearNewGrams: prepare('DELETE FROM user_grams_new'),
       eraseUser: prepare('DELETE FROM users WHERE stream_id = ?'),
       eraseTokens: prepare('DELETE FROM tokens WHERE stream_id = ?'),
       holder: prepare('SELECT stream_id, token_id FROM digests WHERE digest = ?'),
@@ -329,7 +362,10 @@ export class SqliteDirectory implements DirectoryStore {
     type SearchKeyRow = { username: string; username_key: string };
     // user_grams follows the users row of a stream (schema version 4).
     const dropGrams = (streamId: string, old: SearchKeyRow | undefined) => {
-      if (old) s.dropGrams!.run(old.username, streamId, JSON.stringify(keyGrams(old.username_key)));
+      if (!old) return;
+      const grams = JSON.stringify(keyGrams(old.username_key));
+      s.dropGrams!.run(old.username, streamId, grams);
+      s.dropNewGrams!.run(old.username, streamId, grams);
     };
     const run = (op: DirectoryOp) => {
       switch (op.op) {
@@ -377,6 +413,7 @@ export class SqliteDirectory implements DirectoryStore {
       const fresh = events.filter((event) => event.position > checkpoint);
       if (fresh.length === 0) return;
       this.applyOps(fresh);
+      if ((s.newGrams!.get(this.gramsMergeRows) as { n: number }).n >= this.gramsMergeRows) (s.mergeGrams!.run(), s.clearNewGrams!.run());
       s.setCheckpoint!.run(fresh.at(-1)!.position);
     });
     this.applyTx = (events, after) => {
@@ -543,6 +580,7 @@ export class SqliteDirectory implements DirectoryStore {
       this.db.exec('DROP TABLE temp.digests_load');
       for (const { sql } of schema.filter((o) => o.type === 'index')) this.db.exec(sql);
       this.db.exec(DERIVED_REFILL);
+      this.db.exec('DELETE FROM user_grams_new');
       for (const { sql } of schema.filter((o) => o.type === 'trigger')) this.db.exec(sql);
       this.statements.setCheckpoint!.run(checkpoint);
       this.db.exec('COMMIT');
@@ -585,12 +623,22 @@ export class SqliteDirectory implements DirectoryStore {
       const step = Math.max(1, Math.ceil(grams.length / 8));
       let fewest = Infinity;
       for (let i = 0; i < grams.length; i += step) {
-        const n = this.probe('SELECT 1 FROM user_grams WHERE gram = ?', [grams[i]], 5_000);
+        const n =
+          this.probe('SELECT 1 FROM user_grams WHERE gram = ?', [grams[i]], 5_000) + this.probe('SELECT 1 FROM user_grams_new WHERE gram = ?', [grams[i]], 5_000);
         if (n < fewest) (fewest = n), (plan = { gram: grams[i]! });
         if (n === 0) break;
       }
       const built = usersQuery(dialect, query, plan);
-      return { built, rows: this.statement(built.sql).all(...built.params) as UserRow[] };
+      const rows = this.statement(built.sql).all(...built.params) as UserRow[];
+      if (plan.gram === undefined) return { built, rows };
+      // The gram's posting lists in both tables, each read in list order as far as a page needs, merged.
+      const recent = usersQuery(dialect, query, { ...plan, gramTable: 'user_grams_new' });
+      const more = this.statement(recent.sql).all(...recent.params) as UserRow[];
+      if (more.length === 0) return { built, rows };
+      const sign = built.cursor?.direction === 'previous' ? -1 : 1;
+      const byKey = (a: UserRow, b: UserRow) => sign * (a.username < b.username ? -1 : a.username > b.username ? 1 : a.stream_id < b.stream_id ? -1 : a.stream_id > b.stream_id ? 1 : 0);
+      const seen = new Set(rows.map((row) => row.stream_id));
+      return { built, rows: [...rows, ...more.filter((row) => !seen.has(row.stream_id))].sort(byKey).slice(0, built.limit + 1) };
     });
     const page = pageOf('users', rows.rows, rows.built.limit, rows.built.cursor, userKey);
     return { ...page, results: page.results.map(userOfRow) };
@@ -668,7 +716,7 @@ export class SqliteDirectory implements DirectoryStore {
       .all() as DirectoryDump['tokenScopes'];
     const userGrams = this.db
       .prepare(
-        "SELECT username, stream_id AS streamId, group_concat(gram, ' ') AS grams FROM (SELECT * FROM user_grams ORDER BY username, stream_id, gram) GROUP BY username, stream_id ORDER BY username, stream_id",
+        "SELECT username, stream_id AS streamId, group_concat(gram, ' ') AS grams FROM (SELECT * FROM (SELECT * FROM user_grams UNION SELECT * FROM user_grams_new) ORDER BY username, stream_id, gram) GROUP BY username, stream_id ORDER BY username, stream_id",
       )
       .all() as DirectoryDump['userGrams'];
     return {

@@ -63,7 +63,7 @@ async function expectMigrated(fixture: ReturnType<typeof tempLedger>, migrated: 
   return now;
 }
 
-describe('SQLite directory, version 1 → 4', () => {
+describe('SQLite directory, version 1 → 5', () => {
   it('migrates a version-1 file in place: side tables filled from its rows, the same answers as a fresh one', async () => {
     const fixture = tempLedger();
     const dir = mkdtempSync(join(tmpdir(), 'tl-dirplan-'));
@@ -81,7 +81,7 @@ describe('SQLite directory, version 1 → 4', () => {
       const db = new Database(file);
       db.exec(`
         DROP TRIGGER tokens_scopes_insert; DROP TRIGGER tokens_scopes_update; DROP TRIGGER tokens_scopes_delete;
-        DROP TABLE user_grams; DROP TABLE token_scopes;
+        DROP TABLE user_grams; DROP TABLE user_grams_new; DROP TABLE token_scopes;
         DROP INDEX users_staff; DROP INDEX users_active; DROP INDEX users_staff_active;
         DROP INDEX tokens_revoked; DROP INDEX tokens_expiry; DROP INDEX tokens_grace;
         DROP INDEX tokens_name; CREATE INDEX tokens_name ON tokens (name); DROP INDEX tokens_prefix;
@@ -107,7 +107,7 @@ describe('SQLite directory, version 1 → 4', () => {
     }
   });
 
-  it('version 3 → 4: the user_grams triggers go, and the projector keeps user_grams itself (erasure, new users)', async () => {
+  it('version 3 → 5: the user_grams triggers go, and the projector keeps user_grams itself (erasure, new users)', async () => {
     const fixture = tempLedger();
     const dir = mkdtempSync(join(tmpdir(), 'tl-dirplan-'));
     const file = join(dir, 'directory.db');
@@ -128,7 +128,7 @@ describe('SQLite directory, version 1 → 4', () => {
       try {
         const check = new Database(file, { readonly: true });
         expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'users_grams%'").all()).toEqual([]);
-        expect(check.pragma('user_version', { simple: true })).toBe(4);
+        expect(check.pragma('user_version', { simple: true })).toBe(5);
         check.close();
         await fixture.ledger.deleteUser('alicia');
         await fixture.ledger.registerUser({ username: 'Malice', password: null });
