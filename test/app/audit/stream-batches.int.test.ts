@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AUDIT_BATCH, auditPage, streamBatches } from '../../../src/app/audit/history.js';
 import { SqliteEventStore } from '../../../src/eventstore/sqlite.js';
 import type { RecordedEvent } from '../../../src/eventstore/port.js';
+import { countingStore } from './counting-store.js';
 
 describe('streamBatches against a brute-force merge', () => {
   it('forward and back, every cursor kind, streams of 0, 1, 499, 500, 501, 1000, 1200 events interleaved', async () => {
@@ -75,28 +76,15 @@ describe('a page over many streams reads about a batch, not a batch per stream',
       for (const streamId of streams) {
         await store.append(streamId, Array.from({ length: 600 }, () => ({ type: 'TokenRotated', data: { name: 'ci' }, metadata: {} })), 'no_stream');
       }
-      // The real store, counting the events its reads return (as test/app/audit/history.int.test.ts does).
-      let read = 0;
-      const counted = new Proxy(store, {
-        get(target, name) {
-          if (name === 'readStream' || name === 'readAll')
-            return async (...args: unknown[]) => {
-              const events = await (target[name] as (...a: unknown[]) => Promise<unknown[]>).apply(target, args);
-              read += events.length;
-              return events;
-            };
-          const value = Reflect.get(target, name);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      const { store: counted, read: counter } = countingStore(store);
       // What the HTTP route does for ?limit=1: limit + 1 matches wanted.
       const page = await auditPage(counted, { streams, after: 0n, limit: 2 });
       expect(page.entries.length).toBe(2);
-      const forward = read;
-      read = 0;
+      const forward = counter.events;
+      counter.events = 0;
       // The admin console's history page (?token=ci) starts with this: its first batch, newest first.
       const first = await streamBatches(counted, streams, { before: null }).next();
-      const backward = read;
+      const backward = counter.events;
       // Forward from the start: the first reads share one batch (no probes at 0). Back from the end:
       // that too, and a few one-event reads per stream to find its end. Before, each stream's
       // first read was a whole batch: 25,000 events here.
