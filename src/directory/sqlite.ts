@@ -257,6 +257,7 @@ export class SqliteDirectory implements DirectoryStore {
   private readonly applyTx: (events: RecordedEvent[], after: bigint | undefined) => void;
 
   private readonly gramsMergeRows: number;
+  private gramsNew: number;
 
   constructor(
     readonly path: string,
@@ -336,7 +337,6 @@ export class SqliteDirectory implements DirectoryStore {
       addGrams: prepare('INSERT OR IGNORE INTO user_grams_new (gram, username, stream_id) SELECT value, ?, ? FROM json_each(?)'),
       dropGrams: prepare('DELETE FROM user_grams WHERE username = ? AND stream_id = ? AND gram IN (SELECT value FROM json_each(?))'),
       dropNewGrams: prepare('DELETE FROM user_grams_new WHERE username = ? AND stream_id = ? AND gram IN (SELECT value FROM json_each(?))'),
-      newGrams: prepare('SELECT count(*) AS n FROM (SELECT 1 FROM user_grams_new LIMIT ?)'),
       mergeGrams: prepare('INSERT OR IGNORE INTO user_grams (gram, username, stream_id) SELECT gram, username, stream_id FROM user_grams_new ORDER BY gram, username, stream_id'),
       clearNewGrams: prepare('DELETE FROM user_grams_new'),
       eraseUser: prepare('DELETE FROM users WHERE stream_id = ?'),
@@ -377,7 +377,7 @@ export class SqliteDirectory implements DirectoryStore {
           s.register!.run(op.streamId, op.userId, op.username, key, op.isStaff ? 1 : 0, op.isSuperuser ? 1 : 0, op.hasPassword ? 1 : 0, op.at);
           if (old?.username === op.username && old.username_key === key) return;
           dropGrams(op.streamId, old);
-          s.addGrams!.run(op.username, op.streamId, JSON.stringify(keyGrams(key)));
+          this.gramsNew += s.addGrams!.run(op.username, op.streamId, JSON.stringify(keyGrams(key))).changes;
           return;
         }
         case 'patchUser':
@@ -413,11 +413,25 @@ export class SqliteDirectory implements DirectoryStore {
       const fresh = events.filter((event) => event.position > checkpoint);
       if (fresh.length === 0) return;
       this.applyOps(fresh);
-      if ((s.newGrams!.get(this.gramsMergeRows) as { n: number }).n >= this.gramsMergeRows) (s.mergeGrams!.run(), s.clearNewGrams!.run());
+      if (this.gramsNew >= this.gramsMergeRows) {
+        s.mergeGrams!.run();
+        s.clearNewGrams!.run();
+        this.gramsNew = 0;
+      }
       s.setCheckpoint!.run(fresh.at(-1)!.position);
     });
+    // What this connection has added to user_grams_new since it last saw it merged: counting the
+    // table in each transaction cost ~2 ms near the threshold. Other processes' additions only
+    // delay a merge (any process may merge at any time: it changes no answer).
+    this.gramsNew = (this.db.prepare('SELECT count(*) AS n FROM (SELECT 1 FROM user_grams_new LIMIT ?)').get(this.gramsMergeRows) as { n: number }).n;
     this.applyTx = (events, after) => {
-      apply.immediate(events, after);
+      const before = this.gramsNew;
+      try {
+        apply.immediate(events, after);
+      } catch (error) {
+        this.gramsNew = before;
+        throw error;
+      }
       // An erasure's old page images sit in the WAL until it is checkpointed: copy them back (over
       // secure_delete's zeros) and truncate the WAL now, not some time later (docs/privacy.md).
       if (events.some((event) => event.type === 'UserDeleted')) this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -584,6 +598,7 @@ export class SqliteDirectory implements DirectoryStore {
       for (const { sql } of schema.filter((o) => o.type === 'trigger')) this.db.exec(sql);
       this.statements.setCheckpoint!.run(checkpoint);
       this.db.exec('COMMIT');
+      this.gramsNew = 0;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       if (error instanceof Database.SqliteError) throw new DirectoryUnavailableError(`TOKENLEDGER_DIRECTORY: rebuild failed: ${error.message}`);
