@@ -4,9 +4,12 @@
 // Prints req/s, p50, p99 and, per framework, the ratios b/a and c/a (goals: Koa ≥ 0.85 and ≥ 0.95
 // as before; each adapter ≥ 0.80 on Redis and ≥ 0.90 on memory, issue 14). Figures only: nothing is
 // asserted. Every round runs fresh server processes (see bench/wrk-rounds.mjs for why).
-// BENCH_FRAMEWORKS=koa,express picks some.
+// BENCH_FRAMEWORKS=koa,express picks some. BENCH_CONTROL=1 adds a second bare server per framework
+// (a'), measured like the others: its ratio a'/a, which only the rig's noise moves from 1, says how
+// far a ratio of this run can be trusted.
 //
-// Knobs: BENCH_ROUNDS (9), BENCH_SECONDS (4), BENCH_CONNECTIONS (32), REDIS_URL (redis://127.0.0.1:6379).
+// Knobs: BENCH_ROUNDS (9), BENCH_SECONDS (4), BENCH_SLICES (4), BENCH_WARMUP (2),
+// BENCH_CONNECTIONS (32), REDIS_URL (redis://127.0.0.1:6379).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +19,12 @@ import { interleavedRounds, issueAliceKey, knobs, pairedRatio, requireBuildAndWr
 const { rounds, seconds, connections } = knobs(32);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'koa,express,fastify').split(',');
-const VARIANTS = FRAMEWORKS.flatMap((f) => ['bare', 'redis', 'memory'].map((m) => `${f}-${m}`));
-const MODE_LABEL = { bare: '(a) bare', redis: '(b) adapter, Redis', memory: '(c) adapter, memory' };
+const CONTROL = process.env.BENCH_CONTROL === '1';
+const MODES = CONTROL ? ['bare', 'redis', 'memory', 'control'] : ['bare', 'redis', 'memory'];
+const VARIANTS = FRAMEWORKS.flatMap((f) => MODES.map((m) => `${f}-${m}`));
+const MODE_LABEL = { bare: '(a) bare', redis: '(b) adapter, Redis', memory: '(c) adapter, memory', control: "(a') bare again" };
+// The control is the bare server under another name.
+const serverArg = (variant) => variant.replace(/-control$/, '-bare');
 const LABEL = Object.fromEntries(VARIANTS.map((v) => [v, `${v.split('-')[0]} ${MODE_LABEL[v.split('-')[1]]}`]));
 const fmt = (n, digits = 0) => n.toFixed(digits).padStart(9);
 
@@ -32,7 +39,7 @@ try {
   console.log(`wrk -t1 -c${connections} -d${seconds}s, ${rounds} rounds, fresh servers each round, variants interleaved (order rotates each round)`);
   const line = [];
   const runs = await interleavedRounds({
-    variants: Object.fromEntries(VARIANTS.map((v) => [v, { key, start: () => startServer([script, v], env) }])),
+    variants: Object.fromEntries(VARIANTS.map((v) => [v, { key, start: () => startServer([script, serverArg(v)], env) }])),
     rounds,
     seconds,
     connections,
@@ -63,6 +70,10 @@ try {
         `${framework} ${mode === 'redis' ? 'b/a' : 'c/a'} = ${ratio.toFixed(3)} req/s (goal ≥ ${goals[mode]}: ${verdict(ratio, goals[mode])}), ` +
           `per round ${perRound.map((x) => x.toFixed(2)).join(' ')}; by server CPU per request: ${(summary[bare].cpuUs / summary[variant].cpuUs).toFixed(3)}`,
       );
+    }
+    if (CONTROL) {
+      const { ratio, perRound } = pairedRatio(runs, `${framework}-control`, `${framework}-bare`);
+      console.log(`${framework} a'/a = ${ratio.toFixed(3)} req/s (the same server twice: the rig's noise), per round ${perRound.map((x) => x.toFixed(2)).join(' ')}`);
     }
   }
   const refused = VARIANTS.map((v) => [v, runs[v].reduce((n, x) => n + x.refused, 0)]).filter(([, n]) => n > 0);

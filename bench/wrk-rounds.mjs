@@ -7,10 +7,16 @@
 // comparison gave 0.998. A process keeps its luck (where its memory and its JIT code landed,
 // which core it mostly ran on) for its whole life, so a ratio between two long-lived processes
 // measures their luck as much as their code. Each round therefore starts every variant anew,
-// warms it up, measures all of them back to back (the order rotates each round) and stops them;
-// a ratio is the median over rounds of the per-round ratios.
+// warms it up, measures all of them in turns (slices of a second, the order rotating each round)
+// and stops them; a ratio is the median over rounds of the per-round ratios.
 //
-// Knobs of both benches: BENCH_ROUNDS (9), BENCH_SECONDS (4), BENCH_CONNECTIONS (bench's own default).
+// Why slices and a 2 s warm-up: on the VM of 2026-11-30's last session a server's first second
+// ran at two thirds of its later speed, and the machine's speed moved by up to 30% from one minute
+// to the next; with 1 s of warm-up and each variant's 4 s in one piece, single rounds of the same
+// comparison ranged 0.56–1.70.
+//
+// Knobs of both benches: BENCH_ROUNDS (9), BENCH_SECONDS (4), BENCH_SLICES (4), BENCH_WARMUP (2),
+// BENCH_CONNECTIONS (bench's own default).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
@@ -66,20 +72,42 @@ const ms = (text) => Number(/^([\d.]+)/.exec(text)[1]) * UNIT[/(us|ms|s)$/.exec(
 
 /**
  * One wrk run (one thread, `connections` connections) with the key in the Authorization header.
- * Returns req/s, p50 and p99 in ms, answers other than 2xx/3xx, and the server's CPU per request
- * in µs (what the machine's other load cannot inflate much, unlike req/s; only the process `pid`
- * itself, not its children).
+ * Returns req/s, p50 and p99 in ms, answers other than 2xx/3xx, the server's CPU per request in µs
+ * (what the machine's other load cannot inflate much, unlike req/s; only the process `pid` itself,
+ * not its children), and the raw counts (requests, seconds, CPU µs) that `combine` adds up.
  */
 export function wrk({ url, key, seconds, connections, pid }) {
   const cpuBefore = cpuUs(pid);
   const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', `Authorization: Token ${key}`, url], { encoding: 'utf8' });
-  const requests = Number(/(\d+) requests in/.exec(out)[1]);
+  const cpu = cpuUs(pid) - cpuBefore;
+  const [, count, duration] = /(\d+) requests in ([\d.]+(?:us|ms|s))/.exec(out);
+  const requests = Number(count);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]),
     p50: ms(/\s50%\s+(\S+)/.exec(out)[1]),
     p99: ms(/\s99%\s+(\S+)/.exec(out)[1]),
     refused: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
-    cpuUs: (cpuUs(pid) - cpuBefore) / requests,
+    cpuUs: cpu / requests,
+    requests,
+    seconds: ms(duration) / 1e3,
+    cpu,
+  };
+}
+
+/** Several slices of one variant's measurement as one result: req/s and CPU per request over all of them, the slices' median p50 and p99. */
+function combine(slices) {
+  const requests = slices.reduce((n, r) => n + r.requests, 0);
+  const seconds = slices.reduce((n, r) => n + r.seconds, 0);
+  const cpu = slices.reduce((n, r) => n + r.cpu, 0);
+  return {
+    rps: requests / seconds,
+    p50: median(slices.map((r) => r.p50)),
+    p99: median(slices.map((r) => r.p99)),
+    refused: slices.reduce((n, r) => n + r.refused, 0),
+    cpuUs: cpu / requests,
+    requests,
+    seconds,
+    cpu,
   };
 }
 
@@ -150,14 +178,31 @@ export async function stopServer({ child }) {
 /**
  * `rounds` rounds; in each, every variant's server is started fresh (`variants[name].start()`
  * resolves to a started server), checked with `check(name, url)`, warmed up for `warmup` seconds,
- * then all are measured for `seconds` each, back to back in an order that rotates every round,
- * and stopped. Each variant sends its own `key` and asks for its own `path` (default `/`). Calls
- * `report(round, name, result)` after each run and returns every result by variant name, in round order.
+ * then all are measured for `seconds` each and stopped. A variant's `seconds` are measured in
+ * `slices` parts taken in turn with the other variants' (a b c a b c …, the order rotating every
+ * round), so that a minute in which the machine runs slower (another tenant of the VM's host,
+ * seen here as 30% swings between consecutive seconds) falls on every variant alike instead of on
+ * whichever ran then. Each variant sends its own `key` and asks for its own `path` (default `/`).
+ * Calls `report(round, name, result)` after each round's measurement of a variant and returns every
+ * result by variant name, in round order.
+ *
+ * Knobs: BENCH_WARMUP (seconds, default 2), BENCH_SLICES (default 4).
  */
-export async function interleavedRounds({ variants, rounds, seconds, warmup = 1, connections, check, report }) {
+export async function interleavedRounds({
+  variants,
+  rounds,
+  seconds,
+  warmup = Number(process.env.BENCH_WARMUP ?? 2),
+  slices = Number(process.env.BENCH_SLICES ?? 4),
+  connections,
+  check,
+  report,
+}) {
   const names = Object.keys(variants);
   const results = Object.fromEntries(names.map((name) => [name, []]));
   const target = (name, server) => ({ url: new URL(variants[name].path ?? '/', server.url).href, key: variants[name].key, connections, pid: server.child.pid });
+  const slice = seconds / slices;
+  if (!Number.isInteger(slice) || slice < 1) throw new Error(`BENCH_SECONDS (${seconds}) must be a whole number of seconds per slice (BENCH_SLICES ${slices})`);
   for (let round = 0; round < rounds; round++) {
     const servers = {};
     try {
@@ -167,8 +212,12 @@ export async function interleavedRounds({ variants, rounds, seconds, warmup = 1,
         wrk({ ...target(name, servers[name]), seconds: warmup });
       }
       const order = names.map((_, i) => names[(i + round) % names.length]);
+      const taken = Object.fromEntries(names.map((name) => [name, []]));
+      for (let part = 0; part < slices; part++) {
+        for (const name of order) taken[name].push(wrk({ ...target(name, servers[name]), seconds: slice }));
+      }
       for (const name of order) {
-        const result = wrk({ ...target(name, servers[name]), seconds });
+        const result = combine(taken[name]);
         results[name].push(result);
         report?.(round + 1, name, result);
       }
