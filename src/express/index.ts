@@ -54,23 +54,21 @@ export function tokenAuth(options: TokenAuthOptions): TokenAuthHandler {
     // Outside any try/catch of ours: a downstream error goes to Express's error handling, never a 401.
     next();
   };
+  // Callback style, as the Fastify hook: with the built-in projections a request's authentication
+  // makes no promise (`next` is called from the lookup's own turn).
   return function tokenAuthMiddleware(req, res, next) {
-    let decision: Decision | Promise<Decision>;
+    let decision: Decision | undefined;
     try {
-      decision = auth.decide(req.headers.authorization);
+      decision = auth.decideWith(req.headers.authorization, (error, settled) => {
+        // `error` is only ever what a throwing `onResult` threw: Express's error handler, never the route.
+        if (settled === undefined) next(failureOf(error));
+        else apply(req, res, next, settled);
+      });
     } catch (error) {
       // An `onResult` that throws goes to Express's error handler, never on to the route.
       next(failureOf(error));
       return;
     }
-    if (decision instanceof Promise) {
-      // `decide` rejects only with what a throwing `onResult` threw.
-      decision.then(
-        (settled) => apply(req, res, next, settled),
-        (error: unknown) => next(failureOf(error)),
-      );
-      return;
-    }
-    apply(req, res, next, decision);
+    if (decision !== undefined) apply(req, res, next, decision);
   };
 }

@@ -86,7 +86,8 @@ function koaServer(): Promise<Listening> {
   return listen(app);
 }
 
-async function expressServer(): Promise<Listening> {
+async function expressServer(lookups: KeyLookup = projection): Promise<Listening> {
+  const optionsOf = optionsFor(lookups);
   const app = express();
   app.get('/open', expressAuth(optionsOf.optional), (req, res) => void res.json({ user: req.user ?? null }));
   app.get('/write', expressAuth(optionsOf.writer), (_req, res) => void res.json({ ok: true }));
@@ -125,7 +126,8 @@ async function fastifyServer(lookups: KeyLookup = projection): Promise<Listening
 
 describe.each([
   ['koa', koaServer],
-  ['express', expressServer],
+  ['express', () => expressServer()],
+  ['express (lookupWith)', () => expressServer(callbackProjection)],
   ['fastify', () => fastifyServer()],
   ['fastify (lookupWith)', () => fastifyServer(callbackProjection)],
 ])('%s adapter around the rest of the chain', (_name, start) => {
