@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { interleavedRounds, issueAliceKey, knobs, pairedRatio, requireBuildAndWrk, startServer, summarize, verdict } from './wrk-rounds.mjs';
 
-const { rounds, seconds, connections } = knobs(32);
+const { rounds, seconds, connections, slices, warmup } = knobs(32);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'koa,express,fastify').split(',');
 const CONTROL = process.env.BENCH_CONTROL === '1';
@@ -36,7 +36,9 @@ const script = new URL('./auth-server.mjs', import.meta.url).pathname;
 
 try {
   const key = await issueAliceKey(env.TOKENLEDGER_STORE);
-  console.log(`wrk -t1 -c${connections} -d${seconds}s, ${rounds} rounds, fresh servers each round, variants interleaved (order rotates each round)`);
+  console.log(
+    `wrk -t1 -c${connections}, ${rounds} rounds, fresh servers each round warmed up for ${warmup} s, ${seconds} s per variant in ${slices} slices taken in turn (order rotates each round)`,
+  );
   const line = [];
   const runs = await interleavedRounds({
     variants: Object.fromEntries(VARIANTS.map((v) => [v, { key, start: () => startServer([script, serverArg(v)], env) }])),

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { drfPeerVariant, interleavedRounds, issueAliceKey, knobs, pairedRatio, requireBuildAndWrk, startServer, summarize, verdict } from './wrk-rounds.mjs';
 
-const { rounds, seconds, connections } = knobs(50);
+const { rounds, seconds, connections, slices, warmup } = knobs(50);
 const root = new URL('..', import.meta.url).pathname;
 // The figure in ../shared/drf-peer/README.md, used only when the peer is not installed here.
 const DRF_RPS_NOTED = 500;
@@ -49,7 +49,9 @@ try {
     variants.mw = { key, path, start: () => startServer([join(root, 'bench/auth-server.mjs'), 'memory'], { TOKENLEDGER_STORE: store }) };
   }
 
-  console.log(`wrk -t1 -c${connections} -d${seconds}s, ${rounds} interleaved rounds, fresh servers each round (after a 1 s warm-up each)`);
+  console.log(
+    `wrk -t1 -c${connections}, ${rounds} interleaved rounds, fresh servers each round (after a ${warmup} s warm-up each), ${seconds} s per variant in ${slices} slices taken in turn`,
+  );
   console.log(`service: tokenledger serve, SQLite + memory projection, pino to ${logFile}, /metrics on`);
   console.log(drf ? 'drf: the DRF reference peer (../shared/drf-peer), gunicorn, 2 sync workers' : `drf: not measured (../shared/drf-peer is not installed: sh ../shared/drf-peer/install.sh)`);
   const results = await interleavedRounds({

@@ -10,7 +10,7 @@
 // warms it up, measures all of them in turns (slices of a second, the order rotating each round)
 // and stops them; a ratio is the median over rounds of the per-round ratios.
 //
-// Why slices and a 2 s warm-up: on the VM of 2026-11-30's last session a server's first second
+// Why slices and a 2 s warm-up: on the VM of 2026-11-30's evening session a server's first second
 // ran at two thirds of its later speed, and the machine's speed moved by up to 30% from one minute
 // to the next; with 1 s of warm-up and each variant's 4 s in one piece, single rounds of the same
 // comparison ranged 0.56–1.70.
@@ -27,6 +27,8 @@ export function knobs(connections) {
     rounds: Number(process.env.BENCH_ROUNDS ?? 9),
     seconds: Number(process.env.BENCH_SECONDS ?? 4),
     connections: Number(process.env.BENCH_CONNECTIONS ?? connections),
+    slices: Number(process.env.BENCH_SLICES ?? 4),
+    warmup: Number(process.env.BENCH_WARMUP ?? 2),
   };
 }
 
@@ -186,14 +188,14 @@ export async function stopServer({ child }) {
  * Calls `report(round, name, result)` after each round's measurement of a variant and returns every
  * result by variant name, in round order.
  *
- * Knobs: BENCH_WARMUP (seconds, default 2), BENCH_SLICES (default 4).
+ * Knobs (see `knobs`): BENCH_WARMUP (seconds, default 2), BENCH_SLICES (default 4).
  */
 export async function interleavedRounds({
   variants,
   rounds,
   seconds,
-  warmup = Number(process.env.BENCH_WARMUP ?? 2),
-  slices = Number(process.env.BENCH_SLICES ?? 4),
+  warmup = knobs().warmup,
+  slices = knobs().slices,
   connections,
   check,
   report,
