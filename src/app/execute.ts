@@ -34,13 +34,15 @@ export interface LoadedUser {
 }
 
 /**
- * A user's state: from their snapshot plus the events after it when there is a snapshot the log
- * still vouches for (the event it was taken at is there, with the hash it recorded), from the
- * whole stream otherwise. The two give the same state; the snapshot only saves the fold.
+ * What a user's stream is folded from: the snapshot the log still vouches for (the event it was
+ * taken at is there, with the hash it recorded) and the events from that one on (`events[0]` is the
+ * snapshot's own event, already in `base`), or, without one, the whole stream (`base` null).
  */
-export async function loadUserStream(deps: LedgerDeps, username: string, options: { fullHistory?: boolean } = {}): Promise<LoadedUser> {
-  // The HMAC stream of a sealing log, or `user-<username>` (plain stores, users from before sealing).
-  const streamId = await userStreamOf(deps.store, username);
+export async function readUserEvents(
+  deps: Pick<LedgerDeps, 'store' | 'snapshots'>,
+  streamId: string,
+  options: { fullHistory?: boolean } = {},
+): Promise<{ base: { state: UserState; at: string } | null; events: RecordedEvent[] }> {
   const snapshot = deps.snapshots && !options.fullHistory ? await loadSnapshot(deps.snapshots, streamId) : null;
   let whole: RecordedEvent[] | null = null;
   if (snapshot) {
@@ -51,17 +53,51 @@ export async function loadUserStream(deps: LedgerDeps, username: string, options
     const after = whole ? read.filter((event) => event.revision >= snapshot.revision) : read;
     const anchor = after[0];
     if (anchor && anchor.revision === snapshot.revision && anchor.metadata.hash === snapshot.anchor) {
-      const last = after.at(-1)!;
-      return {
-        streamId,
-        state: fold(snapshot.state, ledgerEvents(after.slice(1))),
-        last: { revision: last.revision, hash: String(last.metadata.hash) },
-        tail: after.length - 1,
-        history: after,
-      };
+      return { base: { state: snapshot.state, at: String(anchor.metadata.at) }, events: after };
     }
   }
-  return loadedFrom(streamId, whole ?? (await deps.store.readStream(streamId)));
+  return { base: null, events: whole ?? (await deps.store.readStream(streamId)) };
+}
+
+/**
+ * A user's state: from their snapshot plus the events after it when there is a snapshot the log
+ * still vouches for, from the whole stream otherwise. The two give the same state; the snapshot
+ * only saves the fold.
+ */
+export async function loadUserStream(deps: LedgerDeps, username: string, options: { fullHistory?: boolean } = {}): Promise<LoadedUser> {
+  // The HMAC stream of a sealing log, or `user-<username>` (plain stores, users from before sealing).
+  const streamId = await userStreamOf(deps.store, username);
+  const { base, events } = await readUserEvents(deps, streamId, options);
+  if (base === null) return loadedFrom(streamId, events);
+  const last = events.at(-1)!;
+  return {
+    streamId,
+    state: fold(base.state, ledgerEvents(events.slice(1))),
+    last: { revision: last.revision, hash: String(last.metadata.hash) },
+    tail: events.length - 1,
+    history: events,
+  };
+}
+
+/**
+ * A user's state as their stream stood at `until` (ISO): the fold of the stream up to its last
+ * event at or before `until` (should the clocks of the servers that wrote it have disagreed, the
+ * order of the stream decides what came before). From the user's snapshot and the events after it
+ * when the snapshot's own event is at or before `until` (now, or any time since the snapshot: at
+ * most SNAPSHOT_EVERY or so events read); from the stream's start for an earlier time.
+ */
+export async function userStateAt(deps: Pick<LedgerDeps, 'store' | 'snapshots'>, streamId: string, until: string): Promise<UserState> {
+  const { base, events } = await readUserEvents(deps, streamId);
+  if (base !== null && base.at <= until) return fold(base.state, ledgerEvents(events.slice(1, lastAtOrBefore(events, until) + 1)));
+  const whole = base === null ? events : await deps.store.readStream(streamId);
+  return foldUser(whole.slice(0, lastAtOrBefore(whole, until) + 1));
+}
+
+/** The index of the last event at or before `until` (ISO); -1 for none. */
+function lastAtOrBefore(events: readonly RecordedEvent[], until: string): number {
+  let last = events.length - 1;
+  while (last >= 0 && String(events[last]!.metadata.at) > until) last--;
+  return last;
 }
 
 /** A user loaded from their whole stream (no snapshot). */

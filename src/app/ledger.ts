@@ -96,13 +96,13 @@ export class Ledger {
   auditStreams(query: { user?: string; token?: string }) {
     return auditStreams(this.deps.store, this.directory, query);
   }
-  /** One user's tokens as their stream stood at `at` (ISO), from that stream alone. */
+  /** One user's tokens as their stream stood at `at` (ISO), from that stream alone (and its snapshot). */
   tokensAt(username: string, at: string) {
-    return tokensAt(this.deps.store, this.directory, username, at);
+    return tokensAt(this.deps, username, at);
   }
   /** Whether a key is valid now (or at `at`): its holder from the digest history, then that user's stream. */
   verifyKey(key: string, at: Date = this.deps.clock()) {
-    return verifyKey(this.deps.store, this.directory, this.deps.tokenPrefix, key, at);
+    return verifyKey(this.deps, this.directory, this.deps.tokenPrefix, key, at);
   }
   async close(): Promise<void> {
     for (const resource of this.resources) await resource.close();

@@ -1,20 +1,10 @@
-import {
-  digestKey,
-  UserFold,
-  keyShape,
-  ledgerEventOf,
-  OUTCOME_MESSAGES,
-  outcomeOf,
-  recordOf,
-  type Outcome,
-  type PresentUser,
-  type TokenRecord,
-  type UserState,
-} from '../domain/index.js';
+import { digestKey, keyShape, OUTCOME_MESSAGES, outcomeOf, recordOf, type Outcome, type PresentUser, type TokenRecord } from '../domain/index.js';
 import type { DirectoryCounts, Page, TokenQuery, UserQuery } from '../directory/port.js';
-import type { EventStore, RecordedEvent } from '../eventstore/port.js';
+import type { EventStore } from '../eventstore/port.js';
 import { userStreamOf } from '../eventstore/vault/index.js';
+import type { LedgerDeps } from './context.js';
 import { guarded, type DirectoryAccess } from './directory.js';
+import { userStateAt } from './execute.js';
 import type { ListedToken, TokenView, UserView } from './results.js';
 import { tokenView } from './tokens.js';
 import { parse, usernameSchema } from './validation.js';
@@ -45,24 +35,14 @@ export async function counts(directory: DirectoryAccess, now: Date, withinMs?: n
   return guarded(store.counts(now.toISOString(), withinMs));
 }
 
-/** A user's state as of `until` (ISO, inclusive; default: everything), from their stream alone. */
-export function foldStream(events: readonly RecordedEvent[], until?: string): UserState {
-  const folding = new UserFold();
-  for (const recorded of events) {
-    if (until !== undefined && String(recorded.metadata.at) > until) continue;
-    const event = ledgerEventOf(recorded);
-    if (event !== null) folding.apply(event);
-  }
-  return folding.state;
-}
-
 /**
  * One user's tokens as their stream stood at `at` (ISO): names, prefixes and rotations as they were
- * then, without the ones not yet issued, already revoked or expired by then.
+ * then, without the ones not yet issued, already revoked or expired by then. From the user's
+ * snapshot when `at` is after it (see userStateAt).
  */
-export async function tokensAt(store: EventStore, directory: DirectoryAccess, username: string, at: string): Promise<TokenView[]> {
+export async function tokensAt(deps: Pick<LedgerDeps, 'store' | 'snapshots'>, username: string, at: string): Promise<TokenView[]> {
   const name = parse(usernameSchema, username, 'user');
-  const state = foldStream(await store.readStream(await userStreamOf(store, name)), at);
+  const state = await userStateAt(deps, await userStreamOf(deps.store, name), at);
   if (!state.exists) return [];
   return Object.values(state.tokens)
     .map((t) => tokenView(state.username, t))
@@ -113,10 +93,16 @@ function recordFor(user: PresentUser, digest: string): TokenRecord | null {
 
 /**
  * Whether `key` opened the door at `at` (default now), and why: the directory's digest history
- * names the user that held the key's digest, and that user's stream alone, folded up to `at`,
- * gives the answer.
+ * names the user that held the key's digest, and that user's stream alone, folded up to `at` (from
+ * their snapshot when `at` is after it), gives the answer.
  */
-export async function verifyKey(store: EventStore, directory: DirectoryAccess, tokenPrefix: string, key: string, at: Date): Promise<Verdict> {
+export async function verifyKey(
+  deps: Pick<LedgerDeps, 'store' | 'snapshots'>,
+  directory: DirectoryAccess,
+  tokenPrefix: string,
+  key: string,
+  at: Date,
+): Promise<Verdict> {
   const iso = at.toISOString();
   if (keyShape(key, tokenPrefix) === 'tl_bad_checksum') {
     return { outcome: 'not_found', at: iso, username: null, name: null, reason: `${OUTCOME_MESSAGES.not_found} (checksum mismatch: mistyped or made up)` };
@@ -126,7 +112,7 @@ export async function verifyKey(store: EventStore, directory: DirectoryAccess, t
   const holder = await guarded(rows.holderOf(digest));
   let record: TokenRecord | null = null;
   if (holder) {
-    const state = foldStream(await store.readStream(holder.streamId), iso);
+    const state = await userStateAt(deps, holder.streamId, iso);
     if (state.exists) record = recordFor(state, digest);
   }
   const outcome = outcomeOf(record, at.getTime());

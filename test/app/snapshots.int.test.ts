@@ -13,6 +13,7 @@ import { SNAPSHOT_EVERY, USER_SNAPSHOT_SCHEMA, encodeSnapshot } from '../../src/
 import { DomainError, userStreamId, type UserState } from '../../src/domain/index.js';
 import type { EventStore } from '../../src/eventstore/port.js';
 import { SqliteEventStore } from '../../src/eventstore/sqlite.js';
+import { countingStore } from './audit/counting-store.js';
 import { TEST_ACTOR } from './ledger-fixture.js';
 
 const dirs: string[] = [];
@@ -115,7 +116,21 @@ describe('snapshots are a cache: with them, without them, and deleted before eve
     expect(heavy.last!.revision).toBeGreaterThan(BigInt(SNAPSHOT_EVERY));
     expect(heavy.tail).toBeLessThan(SNAPSHOT_EVERY);
     expect((await loadUserStream(none.deps, 'heavy')).tail).toBe(Number(heavy.last!.revision) + 1);
-  }, 60_000);
+
+    // Questions about a time (`tokensAt`, `verifyKey`): from the snapshot for times after it, from
+    // the stream's start before it; the same answers as without snapshots, at every time asked.
+    const keys = withSnapshots.flatMap((answer) => (typeof answer === 'object' && answer !== null && 'key' in answer ? [String(answer.key)] : []));
+    expect(keys.length).toBeGreaterThan(100);
+    const end = cached.deps.clock().getTime();
+    const times = [T0, ...Array.from({ length: 40 }, (_, i) => T0 + Math.round(((i + 1) * (end - T0)) / 40) - 1), end];
+    for (const at of times) {
+      const iso = new Date(at).toISOString();
+      for (const username of ['heavy', 'other']) expect(await cached.ledger.tokensAt(username, iso), `${username} at ${iso}`).toEqual(await none.ledger.tokensAt(username, iso));
+      for (const key of keys.filter((_, i) => i % 7 === at % 7)) {
+        expect(await cached.ledger.verifyKey(key, new Date(at)), `a key at ${iso}`).toEqual(await none.ledger.verifyKey(key, new Date(at)));
+      }
+    }
+  }, 120_000);
 });
 
 describe('a snapshot the log does not vouch for is ignored', () => {
@@ -221,4 +236,26 @@ describe('a user with 10,000 logins in their history', () => {
     const state = loaded.state as { tokens: Record<string, unknown> };
     expect(Object.keys(state.tokens).length).toBeLessThanOrEqual(20);
   }, 30_000);
+
+  it('is asked about now (token list as of a time, "was this key valid") from the snapshot, reading at most SNAPSHOT_EVERY events', async () => {
+    const target = scriptedLedger('on');
+    const written = await appendLoginHistory(target.store, { username: 'heavy', logins: 10_000, end: T0 });
+    expect(written).toBeGreaterThan(19_900);
+    target.advance(MIN);
+    const { key } = await target.ledger.issueToken({ username: 'heavy', name: 'ci' }); // folds the history once, leaves a snapshot
+    const counted = countingStore(target.store);
+    const ledger = new Ledger({ ...target.deps, store: counted.store }, TEST_ACTOR);
+    const now = target.deps.clock();
+    expect(await ledger.verifyKey(key, now)).toMatchObject({ outcome: 'valid', username: 'heavy', name: 'ci' }); // the directory catches up here
+    counted.read.events = 0;
+    expect(await ledger.verifyKey(key, now)).toMatchObject({ outcome: 'valid', username: 'heavy', name: 'ci' });
+    expect(counted.read.events).toBeLessThanOrEqual(SNAPSHOT_EVERY);
+    counted.read.events = 0;
+    expect((await ledger.tokensAt('heavy', now.toISOString())).map((t) => t.name)).toContain('ci');
+    expect(counted.read.events).toBeLessThanOrEqual(SNAPSHOT_EVERY);
+    // Before the snapshot the stream is read from its start: still the right answer.
+    counted.read.events = 0;
+    expect((await ledger.verifyKey(key, new Date(T0))).outcome).toBe('not_found');
+    expect(counted.read.events).toBeGreaterThan(written);
+  }, 60_000);
 });
