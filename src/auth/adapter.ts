@@ -61,10 +61,10 @@ export interface RequestAuthenticator {
    */
   decide(header: string | undefined): Decision | Promise<Decision>;
   /**
-   * The same, callback form: a decision that needs no lookup is returned at once (an `onResult`
-   * that throws, throws here); otherwise it returns undefined and `callback` is called exactly
-   * once, later, with the decision or with what `onResult` threw. On the built-in projections
-   * this path makes no promise.
+   * The same, callback form: a decision that needs no lookup, or whose lookup answered before
+   * returning, is returned at once (an `onResult` that throws, throws here); otherwise it returns
+   * undefined and `callback` is called exactly once, later, with the decision or with what
+   * `onResult` threw. On the built-in projections this path makes no promise.
    */
   decideWith(header: string | undefined, callback: DecisionCallback): Decision | undefined;
   /** The headers to send with a refusal (DRF's exact `application/json`, the challenge, `Retry-After`). */
@@ -128,7 +128,16 @@ export function requestAuthenticator(options: TokenAuthOptions): RequestAuthenti
       return result instanceof Promise ? result.then(settle) : settle(result);
     },
     decideWith(header, callback) {
+      let waiting = false;
+      let early: AuthResult | undefined;
       const result = authenticateWith(header, scopes, (late) => {
+        // A lookup that answers before returning (a synchronous `lookupWith`): its decision is
+        // returned at once below, so the adapter never runs the rest of the chain from inside
+        // its own try (where a throwing handler would be answered a second time).
+        if (!waiting) {
+          early = late;
+          return;
+        }
         let decision: Decision;
         try {
           decision = settle(late);
@@ -138,7 +147,10 @@ export function requestAuthenticator(options: TokenAuthOptions): RequestAuthenti
         }
         callback(undefined, decision);
       });
-      return result === undefined ? undefined : settle(result);
+      if (result !== undefined) return settle(result);
+      if (early !== undefined) return settle(early);
+      waiting = true;
+      return undefined;
     },
     headersFor: (refusal) => (refusal.challenge ? challenge : refusal.retry ? retry : plain),
   };

@@ -5,6 +5,7 @@ import Fastify from 'fastify';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LookupCallback, TokenRecord } from '../../src/domain/record.js';
+import { requestAuthenticator } from '../../src/auth/adapter.js';
 import type { KeyLookup } from '../../src/auth/verify.js';
 import { digestKey, generateKey } from '../../src/domain/token-format.js';
 import { tokenAuth as expressAuth } from '../../src/express/index.js';
@@ -193,5 +194,36 @@ describe.each([
     } finally {
       thrown = new Error('onResult failed');
     }
+  });
+});
+
+describe('a projection whose lookupWith answers before it returns (a synchronous one)', () => {
+  const syncProjection = {
+    lookup: (digest: string) => Promise.resolve(records.get(digest) ?? null),
+    lookupWith: (digest: string, callback: LookupCallback) => callback(undefined, records.get(digest) ?? null),
+  };
+
+  it('decideWith returns the decision at once and never calls back', () => {
+    const auth = requestAuthenticator({ projection: syncProjection, clock });
+    const late: unknown[] = [];
+    expect(auth.decideWith(`Token ${key}`, (...args) => late.push(args))).toMatchObject({ admit: true, user: { username: 'alice' } });
+    expect(auth.decideWith(`Token ${generateKey('tl', 'tl', (n) => randomBytes(n))}`, (...args) => late.push(args))).toMatchObject({ admit: false });
+    expect(late).toEqual([]);
+  });
+
+  it('Express: a handler that throws after the middleware let the request in is not answered by the middleware a second time', () => {
+    const middleware = expressAuth({ projection: syncProjection, clock });
+    const calls: unknown[] = [];
+    const request = { headers: { authorization: `Token ${key}` } } as Parameters<typeof middleware>[0];
+    const response = {} as Parameters<typeof middleware>[1];
+    // A bare connect-style stack: next runs the rest of the chain, which throws back into it.
+    expect(() =>
+      middleware(request, response, (error?: unknown) => {
+        calls.push(error ?? 'admitted');
+        if (error === undefined) throw new Error('the route failed');
+      }),
+    ).toThrow('the route failed');
+    expect(calls).toEqual(['admitted']);
+    expect(request.user?.username).toBe('alice');
   });
 });
