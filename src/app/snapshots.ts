@@ -34,7 +34,8 @@ export function decodeSnapshot(snapshot: StoredSnapshot, streamId: string): User
   try {
     const state = JSON.parse(snapshot.body) as UserState;
     if (state === null || typeof state !== 'object') return null;
-    if (state.exists === false) return { exists: false };
+    // A deleted user's state says so: without `deleted` it would read as a name never used, free to register again.
+    if (state.exists === false) return state.deleted === true ? { exists: false, deleted: true } : { exists: false };
     if (state.exists !== true || typeof state.tokens !== 'object' || state.tokens === null || !Array.isArray(state.recentLogins)) return null;
     return state;
   } catch {

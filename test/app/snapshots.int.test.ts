@@ -217,6 +217,19 @@ describe('a snapshot the log does not vouch for is ignored', () => {
   });
 });
 
+describe('a snapshot of a deleted user', () => {
+  it('keeps the username reserved (a snapshot taken at the deletion itself, on a log without sealing)', async () => {
+    const target = scriptedLedger('on');
+    await target.ledger.registerUser({ username: 'gone', password: null });
+    for (let i = 0; i < SNAPSHOT_EVERY - 2; i++) await target.ledger.issueToken({ username: 'gone', name: `t${i}` });
+    await target.ledger.deleteUser('gone');
+    const snapshot = await target.deps.snapshots!.load(userStreamId('gone'));
+    expect(JSON.parse(snapshot!.body)).toEqual({ exists: false, deleted: true });
+    expect((await loadUserStream(target.deps, 'gone')).state).toEqual({ exists: false, deleted: true });
+    await expect(target.ledger.registerUser({ username: 'gone', password: null })).rejects.toBeInstanceOf(DomainError);
+  }, 60_000);
+});
+
 describe('a user with 10,000 logins in their history', () => {
   it('logs in loading a snapshot and at most SNAPSHOT_EVERY events, with a state of at most 20 login tokens', async () => {
     const target = scriptedLedger('on');
