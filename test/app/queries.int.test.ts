@@ -145,6 +145,24 @@ describe('verifyKey at a past time', () => {
     expect((await ledger.verifyKey(k1, new Date(t1.getTime() + 30 * MIN))).outcome).toBe('not_found');
   });
 
+  it('when the servers that wrote the stream disagreed about the time, the order of the stream decides what came before', async () => {
+    const { ledger, advance } = await withAlice();
+    const start = advance(0); // a server with the right time
+    advance(2 * 60 * MIN); // a server an hour fast (its "12:00" is the right server's 11:00)
+    const { key } = await ledger.issueToken({ username: 'alice', name: 'ci' });
+    const revoked = (await ledger.issueToken({ username: 'alice', name: 'old' })).key;
+    await ledger.revokeToken({ username: 'alice', name: 'old' });
+    advance(-60 * MIN); // the right server again, at 11:00: after all of the above in the log
+    await ledger.setUserFlags('alice', { isStaff: true });
+    const at = new Date(start.getTime() + 90 * MIN); // 11:30, before the fast server's stamps
+    // Issued and revoked before an event of 11:00, so by 11:30: the log's order says so, whatever the stamps.
+    expect(await ledger.verifyKey(key, at)).toMatchObject({ outcome: 'valid', name: 'ci' });
+    expect((await ledger.verifyKey(revoked, at)).outcome).toBe('not_found');
+    expect((await ledger.tokensAt('alice', at.toISOString())).map((t) => t.name)).toEqual(['ci']);
+    // Before the 11:00 event nothing after the registration counts.
+    expect((await ledger.verifyKey(key, new Date(start.getTime() + 30 * MIN))).outcome).toBe('not_found');
+  });
+
   it('answers "inactive" for the time the user was deactivated, and "expired" after the expiry', async () => {
     const { ledger, advance } = await withAlice();
     const { key } = await ledger.issueToken({ username: 'alice', expiresIn: '2h' });
