@@ -37,8 +37,9 @@ export async function counts(directory: DirectoryAccess, now: Date, withinMs?: n
 
 /**
  * One user's tokens as their stream stood at `at` (ISO): names, prefixes and rotations as they were
- * then, without the ones not yet issued, already revoked or expired by then. From the user's
- * snapshot when `at` is after it (see userStateAt).
+ * then, without the ones not yet issued, already revoked or expired by then (by the stream's order
+ * should servers' clocks have disagreed: see userStateAt). From the user's snapshot when `at` is
+ * after it.
  */
 export async function tokensAt(deps: Pick<LedgerDeps, 'store' | 'snapshots'>, username: string, at: string): Promise<TokenView[]> {
   const name = parse(usernameSchema, username, 'user');
