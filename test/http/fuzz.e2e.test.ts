@@ -261,22 +261,39 @@ function sendRaw(url: string, bytes: Buffer, halfClose: boolean): Promise<Outcom
     const socket = connect(Number(port), hostname);
     let text = '';
     let settled = false;
+    let code = '';
     const done = (error?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve(status === 0 ? { status, error: error ?? (text ? 'raw: not an HTTP answer' : 'raw: closed without an answer') } : { status });
+      resolve(status === 0 ? { status, error: error ?? (text ? 'raw: not an HTTP answer' : `raw: closed without an answer${code}`) } : { status });
     };
     const timer = setTimeout(() => done('raw: no answer in 20 s'), 20_000);
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('error', () => {});
+    // Kept for the report: a reset or a refused connection says something else than a clean close.
+    socket.on('error', (error: NodeJS.ErrnoException) => (code = ` (${error.code ?? error.message})`));
     socket.on('close', () => done());
     socket.on('connect', () => (halfClose ? socket.end(bytes) : socket.write(bytes)));
   });
 }
+
+/**
+ * A well-formed request sent raw (Node's client refused only its framing), on a connection of its
+ * own: asked again once if the first connection closed without a byte. Once in a full-suite run
+ * on a loaded machine (clean clone, 2026-11-30, FUZZ_SEED=774385162) such a request got no answer
+ * from the memory server; the same seed, and 2,000 sends of the same request, were all answered.
+ * A server that drops it fails both tries; `retried` counts the second tries, printed by the run.
+ */
+async function sendRawAnswered(url: string, bytes: Buffer): Promise<Outcome> {
+  const first = await sendRaw(url, bytes, false);
+  if (first.status !== 0) return first;
+  retried.push(`${url}: ${first.error}`);
+  return sendRaw(url, bytes, false);
+}
+const retried: string[] = [];
 
 /** The same request over a raw socket (for what Node's client refuses to send). */
 function asRaw(req: FuzzRequest): Buffer {
@@ -329,7 +346,7 @@ function send(url: string, agent: Agent, req: FuzzRequest): Promise<Outcome> {
       // trailers need chunked framing): send it raw.
       client.destroy();
       settled = true;
-      return void sendRaw(url, asRaw(req), false).then(resolve);
+      return void sendRawAnswered(url, asRaw(req)).then(resolve);
     }
   });
 }
@@ -470,6 +487,7 @@ describe('fuzz: random requests at every route', () => {
       const own = process.cpuUsage(cpu0);
       console.log(`fuzz cpu: test process ${Math.round((own.user + own.system) / 1000)} ms, servers ${servers.map((s) => `${s.name} ${cpuMs(s.serve.child.pid!)} ms`).join(', ')}`);
       console.log(`fuzz: ${sent} requests (${RUNS} generated, each to both servers) in ${seconds.toFixed(1)} s (${Math.round(sent / seconds)}/s), FUZZ_SEED=${SEED}`);
+      if (retried.length > 0) console.log(`asked again after a raw connection closed without an answer: ${retried.length} (${retried.slice(0, 5).join('; ')})`);
       for (const server of servers) {
         console.log(`  ${server.name}: ${JSON.stringify(Object.fromEntries([...server.statuses].sort((a, c) => a[0] - c[0])))}; no answer: ${JSON.stringify(Object.fromEntries(server.errors))}`);
         if (server.failures.length > 0) console.log(server.serve.stdout.filter((line) => /"level":(40|50|60)/.test(line)).slice(0, 5).join('\n'));
